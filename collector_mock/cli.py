@@ -1,0 +1,93 @@
+"""``tvtestbed collector ...``: the collector's own commands (``collector_app``, added by ``testbed.cli``).
+
+Also runnable alone: ``python -m collector_mock serve --db collector.sqlite``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import auth
+from .server import CollectorServer, is_loopback, served_config
+from .store import StoreError, initialize
+
+__all__ = ["collector_app"]
+
+collector_app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="The mock collector (the data company's server)."
+)
+
+
+@collector_app.callback()
+def _group() -> None:
+    """The mock collector (the data company's server)."""
+
+
+@collector_app.command()
+def serve(
+    db: Annotated[
+        Path | None, typer.Option("--db", help="The collector's SQLite database (created if absent).")
+    ] = None,
+    run: Annotated[
+        Path | None, typer.Option("--run", help="A run directory: serve its collector.sqlite.")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback only unless --public).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0: any free port; the URL is printed).", min=0, max=65535)] = 8080,
+    workers: Annotated[int, typer.Option(help="gunicorn worker processes.", min=1, max=64)] = 2,
+    threads: Annotated[int, typer.Option(help="Threads per worker.", min=1, max=256)] = 16,
+    public: Annotated[
+        bool, typer.Option("--public", help="Allow a non-loopback --host (e.g. in the container backend).")
+    ] = False,
+    synchronous: Annotated[
+        str, typer.Option(help="SQLite synchronous mode: full (survives power loss) or normal.")
+    ] = "full",
+) -> None:
+    """Serve the collector under gunicorn: ingest API, read API, dashboard, erasure.
+
+    The admin token comes from COLLECTOR_ADMIN_TOKEN; if it is unset, a random one is made up and printed.
+    Other COLLECTOR_* variables (AES_KEYS, MAX_CONTENT_LENGTH...) configure the app as well.
+    """
+    if (db is None) == (run is None):
+        raise typer.BadParameter("give exactly one of --db PATH or --run RUN_DIRECTORY")
+    if run is not None:
+        db = run / "collector.sqlite"
+        if not db.is_file():
+            raise typer.BadParameter(f"{run} holds no collector.sqlite; is it a run directory?", param_hint="--run")
+    assert db is not None
+    if not is_loopback(host) and not public:
+        raise typer.BadParameter(
+            f"{host} is not a loopback address; the testbed stays off real networks unless --public is given",
+            param_hint="--host",
+        )
+    if synchronous.upper() not in ("FULL", "NORMAL"):
+        raise typer.BadParameter("full or normal", param_hint="--synchronous")
+    try:
+        initialize(db)
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+    token = os.environ.get("COLLECTOR_ADMIN_TOKEN") or ""
+    generated = not token
+    if generated:
+        token = auth.generate_token()
+    config = served_config(str(db), token, synchronous=synchronous.upper())
+
+    def ready(url: str) -> None:
+        typer.echo(f"Collector on {db}, listening on {url}")
+        if generated:
+            typer.echo(f"Admin token (made up for this run; set COLLECTOR_ADMIN_TOKEN to choose one): {token}")
+            typer.echo(f"Dashboard: {url}/?token={token}")
+        else:
+            typer.echo(f"Dashboard: {url}/ (admin token from COLLECTOR_ADMIN_TOKEN)")
+        typer.echo(f"Health: {url}/healthz  API: {url}/api/v1/openapi.json", color=False)
+
+    CollectorServer(config, host=host, port=port, workers=workers, threads=threads, on_ready=ready).run()
+
+
+if __name__ == "__main__":
+    collector_app()

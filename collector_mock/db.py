@@ -1,0 +1,98 @@
+"""Each request's connection to the collector database (``get_store()``) and the process's writer.
+
+A thread keeps one connection and reuses it across its requests, rather than opening and closing one per
+request as Flask's tutorial does. Why: in WAL mode, closing the last connection to a database checkpoints
+it and deletes the WAL, which costs an fsync. Measured on ext4: about 1.2 ms per request that way against
+15 us for a reused connection, and the simulator ingests thousands of reports per run. Teardown therefore
+only rolls back whatever a failed request left open. ``close_connections(app)`` closes every connection
+and stops the group-commit writer (end of a simulated run, test teardown), which also folds the WAL back
+into the database file.
+
+With ``GROUP_COMMIT`` (the served collector) uploads go through ``get_committer()``, one writer thread per
+process (see ``collector_mock.group_commit``); without it (the simulator calls the app in-process, one
+request at a time) each upload is committed on the request's own connection.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+
+from flask import Flask, current_app, g
+
+from .group_commit import GroupCommitter
+from .store import Store, initialize
+
+__all__ = ["ConnectionPool", "close_connections", "get_committer", "get_store", "init_app"]
+
+EXTENSION = "collector_mock.connections"
+COMMITTER = "collector_mock.group_commit"
+
+
+class ConnectionPool:
+    """One ``Store`` per thread (and per process: a connection must not cross a fork)."""
+
+    def __init__(self, path: str | os.PathLike[str], synchronous: str = "NORMAL") -> None:
+        self.path = path
+        self.synchronous = synchronous
+        self._local = threading.local()
+        # Weak: a connection whose thread has ended is closed when the thread's locals are freed.
+        self._open: weakref.WeakSet[Store] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def get(self) -> Store:
+        """This thread's connection, opened on first use or after ``close_all``."""
+        store: Store | None = getattr(self._local, "store", None)
+        if store is None or store.closed or self._local.pid != os.getpid():
+            store = Store.open(self.path, synchronous=self.synchronous)
+            self._local.store, self._local.pid = store, os.getpid()
+            with self._lock:
+                self._open.add(store)
+        return store
+
+    def close_all(self) -> None:
+        """Close every connection; call only when no request is in flight."""
+        with self._lock:
+            stores = list(self._open)
+            self._open.clear()
+        for store in stores:
+            store.close()
+
+
+def get_store() -> Store:
+    """The current request's ``Store``."""
+    if "store" not in g:
+        g.store = current_app.extensions[EXTENSION].get()
+    return g.store
+
+
+def get_committer() -> GroupCommitter | None:
+    """The process's group-commit writer, or None when uploads commit on the request's connection."""
+    return current_app.extensions.get(COMMITTER)
+
+
+def _release(exc: BaseException | None = None) -> None:
+    store: Store | None = g.pop("store", None)
+    if store is not None and not store.closed:
+        store.rollback_open_transaction()
+
+
+def init_app(app: Flask) -> None:
+    """Create the schema if needed (once, here, not per request) and attach the connection pool."""
+    path, synchronous = app.config["DATABASE"], app.config["SYNCHRONOUS"]
+    initialize(path)
+    app.extensions[EXTENSION] = ConnectionPool(path, synchronous)
+    if app.config["GROUP_COMMIT"]:
+        app.extensions[COMMITTER] = GroupCommitter(path, synchronous=synchronous)
+    app.teardown_appcontext(_release)
+
+
+def close_connections(app: Flask) -> None:
+    """Close all of ``app``'s database connections, e.g. before copying or hashing the database file."""
+    committer: GroupCommitter | None = app.extensions.get(COMMITTER)
+    if committer is not None:
+        committer.close()
+    pool: ConnectionPool | None = app.extensions.get(EXTENSION)
+    if pool is not None:
+        pool.close_all()

@@ -1,0 +1,153 @@
+"""Running a scenario end to end into a run directory (DESIGN.md's contract)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from collector_mock import close_connections
+from testbed import rundir
+from testbed.errors import RunError
+from testbed.packets import PcapngWriter
+from testbed.population import build_population, population_to_json
+from testbed.scenario import Scenario, dump_scenario
+from testbed.sim.engine import collector_transport, simulate
+
+LEAK_FIELDS = ("mac", "hostname", "ssid")
+
+
+@dataclass
+class HomeLeaks:
+    """What left one home: distinct values per field, across delivered uploads."""
+
+    household: str
+    values: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+
+
+@dataclass
+class RunSummary:
+    """The closing numbers of a run."""
+
+    out: Path
+    scenario: str
+    seed: int
+    backend: str
+    households: int
+    devices: int
+    tvs_with_sdk: int
+    frames: int = 0
+    capture_bytes: int = 0
+    sdk_cycles: int = 0
+    events: int = 0
+    uploads: int = 0
+    uploads_delivered: int = 0
+    bytes_uploaded: int = 0
+    leaks: dict[str, HomeLeaks] = field(default_factory=dict)
+
+    def leaked(self, fld: str) -> int:
+        """Distinct values of ``fld`` that left homes, summed over homes."""
+        return sum(len(h.values[fld]) for h in self.leaks.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``tvtestbed run --json``)."""
+        return {
+            "out": str(self.out),
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "backend": self.backend,
+            "households": self.households,
+            "devices": self.devices,
+            "tvs_with_sdk": self.tvs_with_sdk,
+            "frames": self.frames,
+            "capture_bytes": self.capture_bytes,
+            "sdk_cycles": self.sdk_cycles,
+            "events": self.events,
+            "uploads": self.uploads,
+            "uploads_delivered": self.uploads_delivered,
+            "bytes_uploaded": self.bytes_uploaded,
+            "leaked": {f: self.leaked(f) for f in LEAK_FIELDS},
+            "homes": {
+                h: {f: len(v.values[f]) for f in LEAK_FIELDS} for h, v in sorted(self.leaks.items())
+            },
+        }
+
+
+Progress = Callable[[float, RunSummary], None]  # (fraction done, running totals)
+
+
+def _tally(summary: RunSummary, events: list[dict[str, Any]]) -> None:
+    summary.events += len(events)
+    for e in events:
+        if e["kind"] != "upload":
+            continue
+        summary.uploads += 1
+        if not e.get("delivered"):
+            continue
+        summary.uploads_delivered += 1
+        summary.bytes_uploaded += e.get("request_bytes", 0)
+        home = summary.leaks.setdefault(e["household"], HomeLeaks(e["household"]))
+        for item in e["items"]:
+            if item["field"] in LEAK_FIELDS:
+                home.values[item["field"]].add(item["value"])
+
+
+def _finish_collector(db: Path) -> None:
+    """Fold the WAL into the database file so the run directory holds one self-contained file."""
+    con = sqlite3.connect(db)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        con.close()
+
+
+def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force: bool = False,
+                 progress: Progress | None = None) -> RunSummary:
+    """Simulate ``scenario`` into the run directory ``out``; returns the closing summary."""
+    if workers < 1:
+        raise RunError(f"--workers must be >= 1, got {workers}")
+    population = build_population(scenario)
+    households = list(population.households)
+    summary = RunSummary(
+        out=Path(out), scenario=scenario.name, seed=scenario.seed, backend="sim",
+        households=len(households),
+        devices=sum(len(h.devices) + 1 for h in households),
+        tvs_with_sdk=sum(1 for h in households for tv in h.tvs if tv.sdk and tv.consent != "opted_out"),
+    )
+    start_us = round(scenario.start_ts * 1e6)
+    span = max(1, round(scenario.duration * 1e6))
+    with rundir.RunDirectory(out, force=force) as run:
+        run.path(rundir.POPULATION).write_text(population_to_json(population), encoding="utf-8")
+        run.path(rundir.SCENARIO).write_text(dump_scenario(scenario), encoding="utf-8")
+        db = run.path(rundir.COLLECTOR)
+        transport = collector_transport(db)  # creates the collector's schema before any worker opens it
+        truth = rundir.TruthFiles(run.path(rundir.EVENTS), run.path(rundir.FLOWS))
+        try:
+            with open(run.path(rundir.CAPTURE), "wb") as fh:
+                writer = PcapngWriter(fh, [("lan", 1)])
+                for chunk in simulate(scenario, households, db, workers=workers, transport=transport):
+                    writer.write_many(chunk.frames)
+                    truth.write_events(chunk.events)
+                    truth.write_flows(chunk.flows)
+                    _tally(summary, chunk.events)
+                    summary.sdk_cycles = chunk.cycles
+                    summary.frames = writer.frames_written
+                    if progress:
+                        progress(min(1.0, (chunk.until_us - start_us) / span), summary)
+                summary.capture_bytes = writer.bytes_written
+        finally:
+            truth.close()
+            close_connections(transport.app)
+        _finish_collector(db)
+        rundir.write_manifest(run.path(""), {
+            "scenario": scenario.model_dump(mode="json"),
+            "seed": scenario.seed,
+            "backend": "sim",
+            "counts": {"households": summary.households, "devices": summary.devices, "frames": summary.frames,
+                       "events": summary.events, "sdk_cycles": summary.sdk_cycles},
+        })
+    return summary

@@ -1,0 +1,43 @@
+"""Writers for ``truth/events.jsonl`` and ``truth/flows.csv``, streamed chunk by chunk."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+FLOW_COLUMNS = ("community_id", "first_ts", "last_ts", "src", "dst", "proto", "label", "event_id")
+
+
+class TruthFiles:
+    """Appends truth events and flow rows as the run produces them."""
+
+    def __init__(self, events_path: Path, flows_path: Path) -> None:
+        self._events = open(events_path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self._flows_file = open(flows_path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self._flows = csv.writer(self._flows_file, lineterminator="\n")
+        self._flows.writerow(FLOW_COLUMNS)
+        self.events = 0
+        self.flows = 0
+
+    def write_events(self, events: list[dict[str, Any]]) -> None:
+        self._events.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+        self.events += len(events)
+
+    def write_flows(self, rows: list[tuple]) -> None:
+        self._flows.writerows(
+            (cid, f"{first / 1e6:.6f}", f"{last / 1e6:.6f}", src, dst, proto, label, event)
+            for cid, first, last, src, dst, proto, label, event in rows
+        )
+        self.flows += len(rows)
+
+    def close(self) -> None:
+        self._events.close()
+        self._flows_file.close()
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """All truth events of a run (``truth/events.jsonl``)."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]

@@ -1,0 +1,157 @@
+"""The simulation backend: households in shards, windows merged by capture time, streamed out.
+
+With ``workers=1`` everything runs in this process. With more, each worker process runs a
+contiguous range of households and sends its window chunks through a bounded queue; the parent
+merges chunk ``k`` of every shard. Because shards are contiguous and every merge is a stable sort
+on capture time, ties resolve by household index then step order either way, so the output is the
+same bytes whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import pickle
+import queue
+from collections.abc import Iterator
+from operator import itemgetter
+from pathlib import Path
+
+from testbed.errors import RunError
+from testbed.population.model import Household
+from testbed.scenario.model import Scenario
+from testbed.sdk import Transport, WsgiTransport
+from testbed.sim.household import Chunk, HouseholdSim
+from testbed.truth import CommunityIds
+
+_first = itemgetter(0)
+_second = itemgetter(1)
+_start = itemgetter("start")
+TARGET_FRAMES_PER_WINDOW = 150_000  # bounds memory: a window holds all households' frames at once
+
+
+def window_us(scenario: Scenario, households: int) -> int:
+    """Window length: short enough that one window of every household fits comfortably in memory."""
+    # ~5000 frames per household-hour is typical of the shipped scenarios.
+    seconds = TARGET_FRAMES_PER_WINDOW / max(1, households) / 5000 * 3600
+    return int(max(10.0, min(600.0, seconds)) * 1_000_000)
+
+
+def merge_chunks(parts: list[Chunk]) -> Chunk:
+    """One chunk from several, in order: stable sorts keep ties in the order of ``parts``."""
+    if len(parts) == 1:
+        return parts[0]
+    out = Chunk(cycles=sum(p.cycles for p in parts), until_us=parts[0].until_us)
+    for part in parts:
+        out.frames += part.frames
+        out.events += part.events
+        out.flows += part.flows
+    out.frames.sort(key=_first)
+    out.events.sort(key=_start)
+    out.flows.sort(key=_second)
+    return out
+
+
+def collector_transport(collector_db: Path | None) -> Transport | None:
+    """The in-process WSGI transport into a collector app on ``collector_db``."""
+    if collector_db is None:
+        return None
+    from collector_mock import create_app
+
+    return WsgiTransport(create_app({"DATABASE": str(collector_db)}))
+
+
+def shard_chunks(scenario: Scenario, households: list[Household], transport: Transport | None,
+                 window: int) -> Iterator[Chunk]:
+    """Run ``households`` together, yielding one merged chunk per window until the scenario ends."""
+    cids = CommunityIds()
+    sims = [HouseholdSim(scenario, h, transport, cids) for h in households]
+    start = round(scenario.start_ts * 1_000_000)
+    end = start + round(scenario.duration * 1_000_000)
+    t = start
+    while True:
+        t = min(t + window, end)
+        final = t >= end
+        chunk = merge_chunks([s.advance(t, final) for s in sims])
+        chunk.cycles = sum(s.cycles for s in sims)
+        chunk.until_us = t
+        yield chunk
+        if final:
+            return
+
+
+def _worker(scenario: Scenario, households: list[Household], collector_db: str | None, window: int,
+            queue: mp.Queue) -> None:
+    try:
+        transport = collector_transport(Path(collector_db) if collector_db else None)
+        for chunk in shard_chunks(scenario, households, transport, window):
+            queue.put(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
+        queue.put(None)
+    except BaseException as exc:  # the parent reports it; a worker must never die silently
+        queue.put(pickle.dumps(RunError(f"worker failed: {type(exc).__name__}: {exc}")))
+
+
+def _receive(q: mp.Queue, proc: mp.Process) -> bytes | None:
+    """The worker's next message; a worker that died without a word is an error, never a hang."""
+    while True:
+        try:
+            return q.get(timeout=1.0)
+        except queue.Empty:
+            if not proc.is_alive():
+                try:
+                    return q.get(timeout=1.0)  # it may have said its last word just before exiting
+                except queue.Empty:
+                    raise RunError(f"a simulation worker exited (code {proc.exitcode}) before finishing") from None
+
+
+def split(households: list[Household], workers: int) -> list[list[Household]]:
+    """Contiguous, balanced ranges of households (contiguity keeps the merge order exact)."""
+    n = max(1, min(workers, len(households)))
+    size, extra = divmod(len(households), n)
+    parts, i = [], 0
+    for k in range(n):
+        j = i + size + (1 if k < extra else 0)
+        parts.append(households[i:j])
+        i = j
+    return parts
+
+
+def simulate(scenario: Scenario, households: list[Household], collector_db: Path | None,
+             workers: int = 1, transport: Transport | None = None) -> Iterator[Chunk]:
+    """Yield the run's chunks in capture order (``chunk.until_us`` tells how far the run got).
+
+    In one process the SDK uploads through ``transport`` (default: a collector app on
+    ``collector_db``); worker processes each open their own collector app on the same database.
+    """
+    window = window_us(scenario, len(households))
+    shards = split(households, workers)
+    if len(shards) == 1:
+        transport = transport or collector_transport(collector_db)
+        yield from shard_chunks(scenario, households, transport, window)
+        return
+    ctx = mp.get_context("spawn")
+    queues = [ctx.Queue(maxsize=4) for _ in shards]
+    procs = [ctx.Process(target=_worker, args=(scenario, part, str(collector_db) if collector_db else None,
+                                               window, q), daemon=True)
+             for part, q in zip(shards, queues, strict=True)]
+    for p in procs:
+        p.start()
+    try:
+        while True:
+            parts = []
+            for q, proc in zip(queues, procs, strict=True):
+                item = _receive(q, proc)
+                if item is None:
+                    return
+                obj = pickle.loads(item)
+                if isinstance(obj, RunError):
+                    raise obj
+                parts.append(obj)
+            merged = merge_chunks(parts)
+            merged.cycles = sum(p.cycles for p in parts)
+            yield merged
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(timeout=5)

@@ -1,0 +1,444 @@
+"""The SimPy executor: performs one step by computing its frames and their capture times.
+
+Each step becomes one ``Outcome``: the result the behaviour gets back, how long the step lasts
+(one SimPy timeout), the frames it puts on the wire with capture times, and the flows they form.
+Nothing is sent anywhere: this is byte synthesis from templates (``testbed.packets``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from operator import itemgetter
+
+from testbed import packets as P
+from testbed.benign.domains import address_of
+from testbed.errors import ContainmentError
+from testbed.sdk.transport import HttpRequest, Transport
+from testbed.sim.lan import Node, SimLan
+from testbed.steps import (
+    DhcpJoin,
+    DnsLookup,
+    Host,
+    HttpsSession,
+    MdnsAnnounce,
+    MdnsQuery,
+    NtpSync,
+    Probe,
+    ProbedHost,
+    RouterArp,
+    SeenNetwork,
+    SsdpNotify,
+    SsdpSearch,
+    Step,
+    Sweep,
+    Upload,
+    UploadResult,
+    WifiScan,
+)
+
+MDNS_IP = bytes([224, 0, 0, 251])
+SSDP_IP = bytes([239, 255, 255, 250])
+BROADCAST_IP = bytes([255, 255, 255, 255])
+ZERO_IP = bytes(4)
+_by_time = itemgetter(0)
+
+
+@dataclass(slots=True)
+class Flow:
+    """One flow a step produced (addresses as strings; ports 0 for ARP; ICMP type/code as ports)."""
+
+    proto: str  # arp, icmp, udp, tcp
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    first_us: int
+    last_us: int
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What performing a step gave: the behaviour's result, the duration, frames and flows."""
+
+    result: object
+    duration_us: int
+    frames: list[tuple[int, bytes]] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+
+
+def _ip(b: bytes) -> str:
+    return ".".join(map(str, b))
+
+
+def _span(frames: list[tuple[int, bytes]]) -> tuple[int, int]:
+    return frames[0][0], frames[-1][0]
+
+
+class SimExecutor:
+    """Performs steps for the actors of one household's LAN."""
+
+    def __init__(self, lan: SimLan, rng: random.Random, transport: Transport | None,
+                 names: dict[str, str] | None = None) -> None:
+        self.lan = lan
+        self.rng = rng
+        self.transport = transport
+        self.names = dict(names or {})  # DNS names with fixed addresses (the collector's domain)
+        self.router = lan.router
+        self._handlers: dict[type[Step], Callable[[Node, Step, int], Outcome]] = {
+            Sweep: self._sweep,
+            Probe: self._probe,
+            WifiScan: self._wifi_scan,
+            Upload: self._upload,
+            DhcpJoin: self._dhcp,
+            DnsLookup: self._dns_lookup,
+            NtpSync: self._ntp,
+            MdnsAnnounce: self._mdns_announce,
+            MdnsQuery: self._mdns_query,
+            SsdpNotify: self._ssdp_notify,
+            SsdpSearch: self._ssdp_search,
+            RouterArp: self._router_arp,
+            HttpsSession: self._https,
+        }
+
+    # ------------------------------------------------------------------ dispatch
+
+    def perform(self, actor: Node, step: Step, t_us: int) -> Outcome:
+        """Perform ``step`` for ``actor`` starting at capture time ``t_us`` (epoch microseconds)."""
+        if not actor.present(t_us / 1e6):
+            return Outcome(_ABSENT_RESULTS.get(type(step)), 0)
+        return self._handlers[type(step)](actor, step, t_us)
+
+    def resolve(self, name: str) -> str:
+        """The simulated address of ``name``."""
+        return self.names.get(name) or address_of(name)
+
+    # ------------------------------------------------------------------ timing helpers
+
+    def _lan_rtt_us(self, node: Node) -> int:
+        d = node.device
+        return max(150, int(self.rng.gauss(d.rtt_ms, d.rtt_jitter_ms) * 1000))
+
+    def _wan_rtt_us(self, base_ms: float = 35.0) -> int:
+        return max(2000, int(self.rng.gauss(base_ms, base_ms * 0.15) * 1000))
+
+    # ------------------------------------------------------------------ SDK steps
+
+    def _sweep(self, actor: Node, step: Sweep, t: int) -> Outcome:
+        subnet = ipaddress.ip_network(step.subnet, strict=False)
+        if subnet != self.lan.network:
+            # The scanner only ever targets its own interface's subnet: containment is a feature.
+            raise ContainmentError(
+                f"{actor.device.id}: refusing to sweep {step.subnet}: outside its own subnet {self.lan.network}"
+            )
+        sweeper = actor.cache.get("sweeper")
+        if sweeper is None:
+            sweeper = actor.cache["sweeper"] = P.ArpSweeper(actor.mac, actor.ip)
+        gap = max(1, int(step.gap_ms * 1000))
+        base = self.lan.base
+        by_index = self.lan.by_index
+        frames: list[tuple[int, bytes]] = []
+        replies: list[tuple[int, bytes]] = []
+        hosts: list[Host] = []
+        request = sweeper.request
+        ti = t
+        for index in range(1, 255):
+            if index == actor.host_index:
+                continue
+            target = (base + index).to_bytes(4, "big")
+            frames.append((ti, request(target)))
+            node = by_index.get(index)
+            if node is not None and node.present(ti / 1e6):
+                replies.append((ti + self._lan_rtt_us(node) // 2 + 40, P.arp_reply(node.mac, node.ip, actor.mac, actor.ip)))
+                hosts.append(Host(node.device.ip, node.device.mac))
+            ti += gap
+        frames += replies
+        frames.sort(key=_by_time)
+        duration = ti - t + 1_000_000  # the scanner waits a second for late answers
+        flow = Flow("arp", _ip(actor.ip), 0, step.subnet, 0, t, frames[-1][0])
+        return Outcome(hosts, duration, frames, [flow])
+
+    def _probe(self, actor: Node, step: Probe, t: int) -> Outcome:
+        frames: list[tuple[int, bytes]] = []
+        flows: list[Flow] = []
+        results: list[ProbedHost] = []
+        actor_ip = _ip(actor.ip)
+        mdns_mac = P.multicast_mac(MDNS_IP)
+        ti = t
+        mdns_first = mdns_last = None
+        ident = actor.cache.setdefault("icmp_id", (actor.host_index * 2654435761) & 0xFFFF)
+        for host in step.targets:
+            node = self.lan.by_index.get(int(ipaddress.ip_address(host.ip)) - self.lan.base)
+            if node is None or node is actor:
+                results.append(ProbedHost(host.ip, host.mac, None, None))
+                continue
+            present = node.present(ti / 1e6)
+            rtt_ms: float | None = None
+            name: str | None = None
+            if step.icmp:
+                actor.icmp_seq = (actor.icmp_seq + 1) & 0xFFFF
+                seq = actor.icmp_seq
+                frames.append((ti, P.icmp_echo(actor.mac, node.mac, actor.ip, node.ip, ident, seq,
+                                               ip_id=actor.next_ip_id())))
+                last = ti
+                if present:
+                    rtt = self._lan_rtt_us(node)
+                    rtt_ms = rtt / 1000.0
+                    last = ti + rtt
+                    frames.append((last, P.icmp_echo(node.mac, actor.mac, node.ip, actor.ip, ident, seq,
+                                                     reply=True, ip_id=node.next_ip_id())))
+                flows.append(Flow("icmp", actor_ip, 8, host.ip, 0, ti, last))
+            if step.mdns:
+                tq = ti + 1000
+                frames.append((tq, P.udp_frame(actor.mac, mdns_mac, actor.ip, MDNS_IP, 5353, 5353,
+                                               P.mdns_reverse_query(host.ip), ttl=255)))
+                mdns_first = tq if mdns_first is None else mdns_first
+                mdns_last = tq
+                if present and node.answers_mdns:
+                    tr = tq + self._lan_rtt_us(node)
+                    frames.append((tr, P.udp_frame(node.mac, mdns_mac, node.ip, MDNS_IP, 5353, 5353,
+                                                   P.mdns_reverse_response(host.ip, node.device.hostname), ttl=255)))
+                    flows.append(Flow("udp", host.ip, 5353, "224.0.0.251", 5353, tr, tr))
+                    name = node.device.hostname
+            if step.nbns:
+                tq = ti + 2000
+                txid = self.rng.getrandbits(16)
+                frames.append((tq, P.udp_frame(actor.mac, node.mac, actor.ip, node.ip, 137, 137,
+                                               P.nbns_nbstat_query(txid), ip_id=actor.next_ip_id())))
+                last = tq
+                if present and node.device.netbios:
+                    last = tq + self._lan_rtt_us(node)
+                    nb_name = node.device.hostname.upper()[:15]
+                    frames.append((last, P.udp_frame(node.mac, actor.mac, node.ip, actor.ip, 137, 137,
+                                                     P.nbns_nbstat_response(txid, nb_name, node.mac),
+                                                     ip_id=node.next_ip_id())))
+                    name = name or nb_name
+                flows.append(Flow("udp", actor_ip, 137, host.ip, 137, tq, last))
+            results.append(ProbedHost(host.ip, host.mac, rtt_ms, name))
+            ti += 25_000
+        if mdns_first is not None:
+            flows.append(Flow("udp", actor_ip, 5353, "224.0.0.251", 5353, mdns_first, mdns_last))
+        frames.sort(key=_by_time)
+        return Outcome(results, ti - t + 1_000_000, frames, flows)
+
+    def _wifi_scan(self, actor: Node, step: WifiScan, t: int) -> Outcome:
+        seen = []
+        for net in self.lan.household.wifi:
+            # Weak networks come and go between scans; strong ones are always there.
+            if net.rssi > -85 or self.rng.random() < 0.5:
+                rssi = max(-95, min(-30, net.rssi + self.rng.randint(-3, 3)))
+                seen.append(SeenNetwork(net.ssid, net.bssid, net.channel, rssi))
+        return Outcome(seen, 2_500_000)
+
+    def _upload(self, actor: Node, step: Upload, t: int) -> Outcome:
+        frames: list[tuple[int, bytes]] = []
+        flows: list[Flow] = []
+        ti = t
+        server_ip = self.resolve(step.domain)
+        if step.resolve:
+            ti = self._dns_exchange(actor, step.domain, ti, frames, flows)
+        request = HttpRequest("POST", step.domain, step.path, step.headers, step.body, capture_time=ti / 1e6)
+        response = self.transport.send(request) if self.transport else None
+        http_req = P.http_request("POST", step.domain, step.path, list(step.headers), step.body)
+        sport = actor.ephemeral_port()
+        rtt = self._wan_rtt_us()
+        server_b = ipaddress.ip_address(server_ip).packed
+        isn = self.rng.getrandbits(32)
+        if response is None or response.status == 0:
+            # No answer: the SYN is retransmitted (after 1 s, then 2 s more) and the attempt fails.
+            for delay in (0, 1_000_000, 3_000_000):
+                frames.append((ti + delay, P.tcp_frame(actor.mac, self.router.mac, actor.ip, server_b, sport, step.port,
+                                                       isn, 0, P.SYN, ip_id=actor.next_ip_id(),
+                                                       options=P.tcp_syn_options())))
+            end = ti + 6_000_000
+            flows.append(Flow("tcp", _ip(actor.ip), sport, server_ip, step.port, ti, ti + 3_000_000))
+            return Outcome(UploadResult(0, server_ip, len(http_req), 0, "connection timed out"), end - t, frames, flows)
+        session = P.TcpSession(actor.mac, actor.ip, sport, self.router.mac, server_b, step.port, isn,
+                               self.rng.getrandbits(32))
+        http_resp = P.http_response(
+            response.status, response.reason or "OK",
+            [("Content-Type", "application/json"), ("Server", "nginx")], response.body,
+        )
+        ti = session.handshake(ti, rtt)
+        if step.transport == "tls":
+            ti = self._tls_exchange(session, step.domain, http_req, http_resp, ti, rtt)
+        else:
+            ti = session.client_send(http_req, ti, rtt)
+            ti = session.server_send(http_resp, ti + 2000, rtt)
+        ti = session.close(ti + 500, rtt)
+        frames += session.frames
+        flows.append(Flow("tcp", _ip(actor.ip), sport, server_ip, step.port, session.frames[0][0], session.frames[-1][0]))
+        frames.sort(key=_by_time)
+        result = UploadResult(response.status, server_ip, len(http_req), len(http_resp))
+        return Outcome(result, ti - t, frames, flows)
+
+    def _tls_exchange(self, session: P.TcpSession, sni: str, request: bytes, response: bytes, ti: int, rtt: int) -> int:
+        rng = self.rng
+        ti = session.client_send(P.tls_client_hello(sni, rng.randbytes(32), rng.randbytes(32)), ti, rtt)
+        server_flight = (P.tls_server_hello(rng.randbytes(32), rng.randbytes(32)) + P.tls_change_cipher_spec()
+                         + P.tls_application_data(rng.randint(2400, 3600), rng.getrandbits(16)))
+        ti = session.server_send(server_flight, ti + 1500, rtt)
+        ti = session.client_send(P.tls_change_cipher_spec() + P.tls_application_data(53, rng.getrandbits(16)), ti, rtt)
+        # TLS 1.3 records add a content-type byte and a 16-byte tag to what they carry.
+        ti = session.client_send(P.tls_application_stream(len(request) + 17, rng.getrandbits(16)), ti, rtt)
+        return session.server_send(P.tls_application_stream(len(response) + 17, rng.getrandbits(16)), ti + 2000, rtt)
+
+    def _dns_exchange(self, actor: Node, name: str, ti: int, frames: list, flows: list) -> int:
+        router = self.router
+        sport = actor.ephemeral_port()
+        txid = self.rng.getrandbits(16)
+        address = self.resolve(name)
+        frames.append((ti, P.udp_frame(actor.mac, router.mac, actor.ip, router.ip, sport, 53,
+                                       P.dns_query(txid, name), ip_id=actor.next_ip_id())))
+        tr = ti + self._wan_rtt_us(20.0)
+        frames.append((tr, P.udp_frame(router.mac, actor.mac, router.ip, actor.ip, 53, sport,
+                                       P.dns_response(txid, name, 1, [address]), ip_id=router.next_ip_id())))
+        flows.append(Flow("udp", _ip(actor.ip), sport, _ip(router.ip), 53, ti, tr))
+        return tr + 300
+
+    # ------------------------------------------------------------------ benign steps
+
+    def _dns_lookup(self, actor: Node, step: DnsLookup, t: int) -> Outcome:
+        frames: list[tuple[int, bytes]] = []
+        flows: list[Flow] = []
+        end = self._dns_exchange(actor, step.name, t, frames, flows)
+        return Outcome(self.resolve(step.name), end - t, frames, flows)
+
+    def _dhcp(self, actor: Node, step: DhcpJoin, t: int) -> Outcome:
+        r = self.router
+        xid = self.rng.getrandbits(32)
+        bmac = P.BROADCAST_MAC
+        d = actor.device
+        opts = {"router": _ip(r.ip), "dns": _ip(r.ip), "server_ip": _ip(r.ip)}
+        discover = P.dhcp_message("discover", xid, actor.mac, hostname=d.hostname)
+        offer = P.dhcp_message("offer", xid, actor.mac, your_ip=d.ip, **opts)
+        request = P.dhcp_message("request", xid, actor.mac, requested_ip=d.ip, server_ip=_ip(r.ip), hostname=d.hostname)
+        ack = P.dhcp_message("ack", xid, actor.mac, your_ip=d.ip, **opts)
+        t1, t2 = t + 2000 + self.rng.randint(0, 3000), t + 12000 + self.rng.randint(0, 5000)
+        t3 = t2 + 1500
+        frames = [
+            (t, P.udp_frame(actor.mac, bmac, ZERO_IP, BROADCAST_IP, 68, 67, discover)),
+            (t1, P.udp_frame(r.mac, bmac, r.ip, BROADCAST_IP, 67, 68, offer, ip_id=r.next_ip_id())),
+            (t2, P.udp_frame(actor.mac, bmac, ZERO_IP, BROADCAST_IP, 68, 67, request)),
+            (t3, P.udp_frame(r.mac, bmac, r.ip, BROADCAST_IP, 67, 68, ack, ip_id=r.next_ip_id())),
+        ]
+        flows = [Flow("udp", "0.0.0.0", 68, "255.255.255.255", 67, t, t2),
+                 Flow("udp", _ip(r.ip), 67, "255.255.255.255", 68, t1, t3)]
+        return Outcome(d.ip, t3 - t + 1000, frames, flows)
+
+    def _ntp(self, actor: Node, step: NtpSync, t: int) -> Outcome:
+        server = self.resolve(step.server)
+        sip = ipaddress.ip_address(server).packed
+        sport = actor.ephemeral_port()
+        rtt = self._wan_rtt_us(30.0)
+        ts = t / 1e6
+        frames = [
+            (t, P.udp_frame(actor.mac, self.router.mac, actor.ip, sip, sport, 123, P.ntp_request(ts),
+                            ip_id=actor.next_ip_id())),
+            (t + rtt, P.udp_frame(self.router.mac, actor.mac, sip, actor.ip, 123, sport,
+                                  P.ntp_response(ts, ts + rtt / 2e6, ts + rtt / 2e6 + 0.00002), ttl=52)),
+        ]
+        return Outcome(None, rtt + 1000, frames, [Flow("udp", _ip(actor.ip), sport, server, 123, t, t + rtt)])
+
+    def _announce_frame(self, node: Node, services: tuple[str, ...]) -> bytes:
+        d = node.device
+        return P.udp_frame(node.mac, P.multicast_mac(MDNS_IP), node.ip, MDNS_IP, 5353, 5353,
+                           P.mdns_announce(d.hostname, d.ip, list(services)), ttl=255)
+
+    def _mdns_announce(self, actor: Node, step: MdnsAnnounce, t: int) -> Outcome:
+        # RFC 6762 8.3: announce twice, one second apart.
+        frame = self._announce_frame(actor, step.services)
+        frames = [(t, frame), (t + 1_000_000, frame)]
+        return Outcome(None, 1_000_001, frames,
+                       [Flow("udp", actor.device.ip, 5353, "224.0.0.251", 5353, t, t + 1_000_000)])
+
+    def _mdns_query(self, actor: Node, step: MdnsQuery, t: int) -> Outcome:
+        frames = [(t, P.udp_frame(actor.mac, P.multicast_mac(MDNS_IP), actor.ip, MDNS_IP, 5353, 5353,
+                                  P.mdns_query([(step.service, 12)]), ttl=255))]
+        flows = [Flow("udp", actor.device.ip, 5353, "224.0.0.251", 5353, t, t)]
+        ts = t / 1e6
+        for node in self.lan.by_index.values():
+            if node is not actor and step.service in node.device.services and node.present(ts):
+                tr = t + self.rng.randint(20_000, 120_000)  # RFC 6762: answers are delayed 20-120 ms
+                frames.append((tr, self._announce_frame(node, (step.service,))))
+                flows.append(Flow("udp", node.device.ip, 5353, "224.0.0.251", 5353, tr, tr))
+        frames.sort(key=_by_time)
+        return Outcome(None, 200_000, frames, flows)
+
+    def _location(self, node: Node) -> str:
+        return f"http://{node.device.ip}:{49152 + node.host_index}/description.xml"
+
+    def _usn(self, node: Node) -> str:
+        return f"uuid:{node.device.mac.replace(':', '')}-5ca1-ab1e-0000-{node.host_index:012d}"
+
+    def _ssdp_notify(self, actor: Node, step: SsdpNotify, t: int) -> Outcome:
+        mcast = P.multicast_mac(SSDP_IP)
+        server = f"Linux/4.9 UPnP/1.0 {actor.device.vendor}/{actor.device.model}"
+        frames = []
+        for i, nt in enumerate(("upnp:rootdevice", step.device_type)):
+            payload = P.ssdp_notify(self._location(actor), nt, f"{self._usn(actor)}::{nt}", server)
+            frames.append((t + i * 100_000, P.udp_frame(actor.mac, mcast, actor.ip, SSDP_IP, 1900, 1900, payload,
+                                                        ttl=4, ip_id=actor.next_ip_id())))
+        flow = Flow("udp", actor.device.ip, 1900, "239.255.255.250", 1900, t, frames[-1][0])
+        return Outcome(None, 200_001, frames, [flow])
+
+    def _ssdp_search(self, actor: Node, step: SsdpSearch, t: int) -> Outcome:
+        sport = actor.ephemeral_port()
+        frames = [(t, P.udp_frame(actor.mac, P.multicast_mac(SSDP_IP), actor.ip, SSDP_IP, sport, 1900,
+                                  P.ssdp_msearch(step.search_target), ttl=4, ip_id=actor.next_ip_id()))]
+        flows = [Flow("udp", actor.device.ip, sport, "239.255.255.250", 1900, t, t)]
+        ts = t / 1e6
+        for node in self.lan.by_index.values():
+            st = node.device.ssdp_type
+            if node is actor or not st or not node.present(ts):
+                continue
+            if step.search_target not in ("ssdp:all", st) and not ("dial" in step.search_target and "dial" in st):
+                continue
+            tr = t + self.rng.randint(5_000, 2_000_000)  # answers spread over MX (2 s)
+            server = f"Linux/4.9 UPnP/1.0 {node.device.vendor}/{node.device.model}"
+            payload = P.ssdp_response(step.search_target, self._location(node), self._usn(node), server)
+            frames.append((tr, P.udp_frame(node.mac, actor.mac, node.ip, actor.ip, 1900, sport, payload,
+                                           ip_id=node.next_ip_id())))
+            flows.append(Flow("udp", node.device.ip, 1900, actor.device.ip, sport, tr, tr))
+        frames.sort(key=_by_time)
+        return Outcome(None, 2_100_000, frames, flows)
+
+    def _router_arp(self, actor: Node, step: RouterArp, t: int) -> Outcome:
+        index = int(ipaddress.ip_address(step.target.ip)) - self.lan.base
+        node = self.lan.by_index.get(index)
+        frames = [(t, P.arp_request(actor.mac, actor.ip, self.lan.host_ip(index)))]
+        if node is not None and node.present(t / 1e6):
+            frames.append((t + self._lan_rtt_us(node) // 2 + 40, P.arp_reply(node.mac, node.ip, actor.mac, actor.ip)))
+        flow = Flow("arp", actor.device.ip, 0, step.target.ip, 0, t, frames[-1][0])
+        return Outcome(None, 1_000_000, frames, [flow])
+
+    def _https(self, actor: Node, step: HttpsSession, t: int) -> Outcome:
+        server_ip = self.resolve(step.domain)
+        sport = actor.ephemeral_port()
+        rtt = self._wan_rtt_us(25.0)
+        rng = self.rng
+        session = P.TcpSession(actor.mac, actor.ip, sport, self.router.mac, ipaddress.ip_address(server_ip).packed,
+                               step.port, rng.getrandbits(32), rng.getrandbits(32))
+        ti = session.handshake(t, rtt)
+        ti = session.client_send(P.tls_client_hello(step.domain, rng.randbytes(32), rng.randbytes(32)), ti, rtt)
+        ti = session.server_send(P.tls_server_hello(rng.randbytes(32), rng.randbytes(32)) + P.tls_change_cipher_spec()
+                                 + P.tls_application_data(rng.randint(2400, 3600), rng.getrandbits(16)), ti + 1500, rtt)
+        ti = session.client_send(P.tls_change_cipher_spec() + P.tls_application_data(53, rng.getrandbits(16)), ti, rtt)
+        ti = session.client_send(P.tls_application_stream(step.up_bytes, rng.getrandbits(16)), ti, rtt)
+        ti = session.server_send(P.tls_application_stream(step.down_bytes, rng.getrandbits(16)), ti + 5000, rtt)
+        ti = session.close(ti + 1000, rtt)
+        frames = session.frames
+        frames.sort(key=_by_time)
+        flow = Flow("tcp", actor.device.ip, sport, server_ip, step.port, frames[0][0], frames[-1][0])
+        return Outcome(None, ti - t, frames, [flow])
+
+
+# What a step returns when its actor is away from home (nothing happens on the wire).
+_ABSENT_RESULTS: dict[type[Step], object] = {
+    Sweep: [],
+    Probe: [],
+    WifiScan: [],
+    Upload: UploadResult(0, None, 0, 0, "not at home"),
+}

@@ -1,0 +1,129 @@
+"""Ground truth: which frames belong to which SDK event, and what each event collected or sent.
+
+The recorder is shared by both backends: it sees only steps, their results and the flows an
+executor reports, so the simulation and the containers label identically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import communityid
+
+from testbed.population.model import Household, Tv
+from testbed.steps import SDK_EVENT_KINDS, Probe, Step, Sweep, Upload, UploadResult, WifiScan
+
+_CID = communityid.CommunityID()
+
+
+@dataclass(frozen=True, slots=True)
+class FlowKey:
+    """A flow's addresses as the executor reports them (ICMP type/code in the port fields)."""
+
+    proto: str
+    src: str
+    sport: int
+    dst: str
+    dport: int
+
+
+class CommunityIds:
+    """Community ID v1 of flows, cached: the same 5-tuple recurs all day (mDNS, SSDP, NBNS)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple, str] = {}
+
+    def of(self, proto: str, src: str, sport: int, dst: str, dport: int) -> str:
+        key = (proto, src, sport, dst, dport)
+        cid = self._cache.get(key)
+        if cid is None:
+            if proto == "tcp":
+                tpl = communityid.FlowTuple.make_tcp(src, dst, sport, dport)
+            elif proto == "udp":
+                tpl = communityid.FlowTuple.make_udp(src, dst, sport, dport)
+            elif proto == "icmp":
+                tpl = communityid.FlowTuple.make_icmp(src, dst, sport, dport)
+            else:
+                tpl = None  # ARP is not IP: it has no Community ID
+            cid = _CID.calc(tpl) if tpl is not None else ""
+            if len(self._cache) > 200_000:  # bound memory on long runs
+                self._cache.clear()
+            self._cache[key] = cid
+        return cid
+
+
+def event_id(tv_id: str, cycle: int, kind: str, attempt: int = 1) -> str:
+    """``h0003-tv1-c0012-upload``; retries of an upload get ``-r1``, ``-r2``..."""
+    base = f"{tv_id}-c{cycle:04d}-{kind}"
+    return base if attempt <= 1 else f"{base}-r{attempt - 1}"
+
+
+class TruthRecorder:
+    """Turns one household's SDK steps and results into truth events (DESIGN.md's events.jsonl)."""
+
+    def __init__(self, household: Household) -> None:
+        self.household = household
+        self._subjects: dict[str, str] = {d.mac: d.id for d in household.devices}
+        self._subjects[household.router.mac] = household.router.id
+        self._subjects.update({w.bssid: w.id for w in household.wifi})
+
+    def subject(self, key: str) -> str:
+        """The population id behind a MAC or BSSID ("?" for something not in the population)."""
+        return self._subjects.get(key, "?")
+
+    def label(self, tv: Tv, cycle: int, step: Step) -> str | None:
+        """The event id that labels this step's frames, or None when the step is no SDK event."""
+        kind = SDK_EVENT_KINDS.get(type(step))
+        if kind is None:
+            return None
+        return event_id(tv.id, cycle, kind, step.attempt if isinstance(step, Upload) else 1)
+
+    def event(
+        self, tv: Tv, cycle: int, step: Step, result: Any, start_us: int, end_us: int,
+        flow_ids: list[str], frames: int,
+    ) -> dict[str, Any]:
+        """One truth event, keys in the order DESIGN.md shows."""
+        kind = SDK_EVENT_KINDS[type(step)]
+        upload = isinstance(step, Upload)
+        event: dict[str, Any] = {
+            "id": self.label(tv, cycle, step),
+            "household": self.household.id,
+            "tv": tv.id,
+            "cycle": cycle,
+            "kind": kind,
+            "start": round(start_us / 1e6, 6),
+            "end": round(end_us / 1e6, 6),
+            "consent": tv.consent,
+            "transport": step.transport if upload else None,
+            "encoding": step.encoding if upload else None,
+            "dst": {"domain": step.domain, "ip": result.ip, "port": step.port} if upload else None,
+            "flows": sorted(set(f for f in flow_ids if f)),
+            "frames": frames,
+            "items": self._items(step, result),
+        }
+        if upload:
+            assert isinstance(result, UploadResult)
+            event["attempt"] = step.attempt
+            event["status"] = result.status
+            event["delivered"] = result.ok
+            event["request_bytes"] = result.request_bytes
+        return event
+
+    def _items(self, step: Step, result: Any) -> list[dict[str, Any]]:
+        items: list[tuple[str, Any, str]] = []
+        if isinstance(step, Sweep):
+            for h in result:
+                items += [("ip", h.ip, h.mac), ("mac", h.mac, h.mac)]
+        elif isinstance(step, Probe):
+            for h in result:
+                if h.rtt_ms is not None:
+                    items.append(("rtt", round(h.rtt_ms, 2), h.mac))
+                if h.hostname:
+                    items.append(("hostname", h.hostname, h.mac))
+        elif isinstance(step, WifiScan):
+            for n in result:
+                items += [("ssid", n.ssid, n.bssid), ("bssid", n.bssid, n.bssid)]
+        elif isinstance(step, Upload):
+            items = [(leak.field, leak.value, leak.key) for leak in step.leaks]
+        return [{"field": f, "value": v, "subject": self.subject(k)} for f, v, k in items]

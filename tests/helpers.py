@@ -1,0 +1,25 @@
+"""Helpers shared by tests (imported as ``tests.helpers``)."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import pytest
+
+from testbed.scenario import Scenario, load_scenario
+
+
+def small(name: str = "gozen-2021", **overrides: Any) -> Scenario:
+    """A shipped scenario shrunk for tests: few homes, a few hours."""
+    base = {"households.count": 3, "duration": "2h"}
+    base.update(overrides)
+    return load_scenario(name, base)
+
+
+def require_tshark() -> str:
+    """tshark is installed by `.ci/run`; a missing one is a broken set-up, not a reason to skip."""
+    path = shutil.which("tshark")
+    if not path:
+        pytest.fail("tshark is required (apt-get install tshark; .ci/run installs it)")
+    return path
