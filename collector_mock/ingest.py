@@ -10,10 +10,11 @@ nothing.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import ValidationError
 
 from .codec import ENCODING_HEADER, DecodeError, decode, parse_encoding
@@ -35,7 +36,12 @@ _CONTENT_TYPES = frozenset({"application/json", "application/octet-stream"})
 
 @bp.post("/report")
 def receive_report() -> Response | dict[str, object]:
-    """Accept one encoded report; answers ``{"status": "ok", "report_id": N}`` once stored."""
+    """Accept one encoded report; answers ``{"status": "ok", "receipt": HEX}`` once stored.
+
+    The body depends only on the request (the receipt is a digest of it), never on how many other
+    reports arrived first: it travels in the simulated capture, which must be the same bytes whatever
+    the number of simulation workers. The row id is in the ``X-Report-Id`` header.
+    """
     # Either type is accepted with any encoding: the data company takes what it is sent.
     if request.mimetype not in _CONTENT_TYPES:
         return json_error(
@@ -80,7 +86,9 @@ def receive_report() -> Response | dict[str, object]:
         if "locked" not in str(exc) and "busy" not in str(exc):
             raise
         return _busy()
-    return {"status": "ok", "report_id": report_id}
+    response = jsonify(status="ok", receipt=hashlib.sha256(body).hexdigest()[:16])
+    response.headers["X-Report-Id"] = str(report_id)
+    return response
 
 
 def _busy() -> Response:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from collector_mock import close_connections
 from testbed import rundir
+from testbed.distributed.capture_parts import read_index
+from testbed.distributed.cluster import ClusterSpec, open_executor
 from testbed.errors import RunError
 from testbed.packets import PcapngWriter
 from testbed.population import build_population, population_to_json
@@ -106,8 +109,13 @@ def _finish_collector(db: Path) -> None:
 
 
 def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force: bool = False,
-                 progress: Progress | None = None) -> RunSummary:
-    """Simulate ``scenario`` into the run directory ``out``; returns the closing summary."""
+                 progress: Progress | None = None, cluster: ClusterSpec | None = None,
+                 split_capture: bool = False) -> RunSummary:
+    """Simulate ``scenario`` into the run directory ``out``; returns the closing summary.
+
+    ``cluster`` runs the household shards on Dask (``testbed.distributed``); ``split_capture`` keeps
+    one capture part per shard (``capture/``, with an index) instead of ``capture.pcapng``.
+    """
     if workers < 1:
         raise RunError(f"--workers must be >= 1, got {workers}")
     population = build_population(scenario)
@@ -126,19 +134,30 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
         db = run.path(rundir.COLLECTOR)
         transport = collector_transport(db)  # creates the collector's schema before any worker opens it
         truth = rundir.TruthFiles(run.path(rundir.EVENTS), run.path(rundir.FLOWS))
+        sharded = split_capture or (cluster is not None and cluster.uses_dask)
         try:
-            with open(run.path(rundir.CAPTURE), "wb") as fh:
-                writer = PcapngWriter(fh, [("lan", 1)])
-                for chunk in simulate(scenario, households, db, workers=workers, transport=transport):
-                    writer.write_many(chunk.frames)
+            with ExitStack() as stack:
+                executor = stack.enter_context(open_executor(cluster or ClusterSpec(), workers)) if sharded else None
+                writer = None if split_capture else PcapngWriter(
+                    stack.enter_context(open(run.path(rundir.CAPTURE), "wb")), [("lan", 1)])
+                capture_dir = run.path("capture") if split_capture else None
+                for chunk in simulate(scenario, households, db, workers=workers, transport=transport,
+                                      executor=executor, parts_dir=run.path(".parts"), capture_dir=capture_dir):
+                    if writer is not None:
+                        writer.write_many(chunk.frames)
+                        summary.frames = writer.frames_written
                     truth.write_events(chunk.events)
                     truth.write_flows(chunk.flows)
                     _tally(summary, chunk.events)
                     summary.sdk_cycles = chunk.cycles
-                    summary.frames = writer.frames_written
                     if progress:
                         progress(min(1.0, (chunk.until_us - start_us) / span), summary)
-                summary.capture_bytes = writer.bytes_written
+                if writer is not None:
+                    summary.capture_bytes = writer.bytes_written
+                else:
+                    parts = read_index(run.path("capture"))["parts"]
+                    summary.frames = sum(p["frames"] for p in parts)
+                    summary.capture_bytes = sum(p["bytes"] for p in parts)
         finally:
             truth.close()
             close_connections(transport.app)
@@ -149,5 +168,6 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
             "backend": "sim",
             "counts": {"households": summary.households, "devices": summary.devices, "frames": summary.frames,
                        "events": summary.events, "sdk_cycles": summary.sdk_cycles},
+            **({"capture": "split: capture/index.json"} if split_capture else {}),
         })
     return summary

@@ -53,8 +53,9 @@ class Leak:
     """
 
     field: str  # mac, ip, hostname, rtt, ssid, bssid
-    value: str | float
+    value: str | float  # as it appears in the body
     key: str
+    plain: str | float | None = None  # the value before hashing, when ``value`` is a hash
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,8 @@ class Sdk(_Strict):
     aes_key: str = "gozen-demo-key-1"  # 16 ASCII bytes: AES-128, a key the collector knows
     collector: Collector = Collector()
     retries: int = Field(3, ge=0, le=10)
+    hash_ids: bool = False  # send sha256 of MACs, hostnames, SSIDs and BSSIDs instead of the values
+    batch: int = Field(1, ge=1, le=48)  # upload once every `batch` cycles, carrying all of them
 
     @field_validator("consent")
     @classmethod

@@ -15,7 +15,7 @@ from typing import Any
 from collector_mock.codec import ENCODING_HEADER, encode
 from testbed.population.model import Tv
 from testbed.sdk.report import build_report, report_bytes
-from testbed.steps import BeginCycle, Probe, Sleep, Step, Sweep, Upload, UploadResult, WifiScan
+from testbed.steps import BeginCycle, Probe, ProbedHost, SeenNetwork, Sleep, Step, Sweep, Upload, UploadResult, WifiScan
 
 SDK_VERSION = "2.3.7"
 RETRY_BASE_S = 30.0  # first back-off after a failed upload; doubles each time
@@ -51,17 +51,28 @@ def gozen(ctx: SdkContext) -> Behaviour:
     claim = "opted_out" if ctx.tv.consent == "optout_ignored" else ctx.tv.consent
     interval, jitter = float(opts["interval"]), float(opts["jitter"])
 
+    batch = int(opts.get("batch", 1))
     yield Sleep(float(opts["first_delay"]) + rng.uniform(0, jitter))
     cycle = 0
+    seen_hosts: dict[str, ProbedHost] = {}
+    seen_wifi: dict[str, SeenNetwork] = {}
     while True:
         cycle += 1
         collected_at = yield BeginCycle(cycle)
         hosts = yield Sweep(ctx.subnet)
         probed = yield Probe(tuple(hosts))
         wifi = yield WifiScan()
+        # A batching SDK keeps the latest sighting of each host and network until it uploads.
+        seen_hosts.update((h.mac, h) for h in probed)
+        seen_wifi.update((n.bssid, n) for n in wifi)
+        if cycle % batch:
+            yield Sleep(max(1.0, interval + rng.uniform(-jitter, jitter)))
+            continue
         report, leaks = build_report(
-            ctx.tv, ctx.home, {"name": "gozen", "version": SDK_VERSION}, cycle, collected_at, claim, probed, wifi
+            ctx.tv, ctx.home, {"name": "gozen", "version": SDK_VERSION}, cycle, collected_at, claim,
+            list(seen_hosts.values()), list(seen_wifi.values()), hash_ids=bool(opts.get("hash_ids", False)),
         )
+        seen_hosts, seen_wifi = {}, {}
         # A deterministic IV from the SDK's own stream keeps the capture reproducible.
         body = encode(report_bytes(report), encoding, key=key, iv=rng.randbytes(16))
         content_type = "application/json" if encoding == "json" else "application/octet-stream"

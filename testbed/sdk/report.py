@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -20,24 +21,38 @@ def build_report(
     consent_claim: str,
     hosts: list[ProbedHost],
     wifi: list[SeenNetwork],
+    hash_ids: bool = False,
 ) -> tuple[dict[str, Any], tuple[Leak, ...]]:
-    """The report for one cycle, and the leaks it carries (one per field and subject)."""
+    """The report for one cycle, and the leaks it carries (one per field and subject).
+
+    With ``hash_ids`` the identifiers travel as sha256 hex (as evasive SDKs do); the leaks then
+    carry both the hash that was sent and the plain value it stands for.
+    """
     leaks: list[Leak] = []
+
+    def ident(field: str, value: str | None, key: str) -> str | None:
+        if value is None or value == "":
+            return value
+        if not hash_ids:
+            leaks.append(Leak(field, value, key))
+            return value
+        hashed = hashed_id(value)
+        leaks.append(Leak(field, hashed, key, plain=value))
+        return hashed
+
     host_rows = []
     for h in hosts:
         rtt = None if h.rtt_ms is None else round(h.rtt_ms, 2)
-        host_rows.append({"ip": h.ip, "mac": h.mac, "hostname": h.hostname, "rtt_ms": rtt})
         leaks.append(Leak("ip", h.ip, h.mac))
-        leaks.append(Leak("mac", h.mac, h.mac))
-        if h.hostname:
-            leaks.append(Leak("hostname", h.hostname, h.mac))
+        row = {"ip": h.ip, "mac": ident("mac", h.mac, h.mac), "hostname": ident("hostname", h.hostname, h.mac),
+               "rtt_ms": rtt}
+        host_rows.append(row)
         if rtt is not None:
             leaks.append(Leak("rtt", rtt, h.mac))
     wifi_rows = []
     for n in wifi:
-        wifi_rows.append({"ssid": n.ssid, "bssid": n.bssid, "rssi": n.rssi, "channel": n.channel})
-        leaks.append(Leak("ssid", n.ssid, n.bssid))
-        leaks.append(Leak("bssid", n.bssid, n.bssid))
+        wifi_rows.append({"ssid": ident("ssid", n.ssid, n.bssid), "bssid": ident("bssid", n.bssid, n.bssid),
+                          "rssi": n.rssi, "channel": n.channel})
     dev = tv.device
     report = {
         "schema": SCHEMA,
@@ -50,6 +65,11 @@ def build_report(
         "wifi": wifi_rows,
     }
     return report, tuple(leaks)
+
+
+def hashed_id(value: str) -> str:
+    """How a hashing SDK disguises an identifier: sha256 hex of its lower-case text."""
+    return hashlib.sha256(value.lower().encode("utf-8")).hexdigest()
 
 
 def report_bytes(report: dict[str, Any]) -> bytes:

@@ -15,6 +15,7 @@ import queue
 from collections.abc import Iterator
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from testbed.errors import RunError
 from testbed.population.model import Household
@@ -116,12 +117,22 @@ def split(households: list[Household], workers: int) -> list[list[Household]]:
 
 
 def simulate(scenario: Scenario, households: list[Household], collector_db: Path | None,
-             workers: int = 1, transport: Transport | None = None) -> Iterator[Chunk]:
+             workers: int = 1, transport: Transport | None = None, *, executor: Any = None,
+             parts_dir: Path | None = None, capture_dir: Path | None = None) -> Iterator[Chunk]:
     """Yield the run's chunks in capture order (``chunk.until_us`` tells how far the run got).
 
     In one process the SDK uploads through ``transport`` (default: a collector app on
     ``collector_db``); worker processes each open their own collector app on the same database.
+    With ``executor`` (a Dask client or a process pool, see ``testbed.distributed``) the shards run
+    as tasks writing part files under ``parts_dir`` (a split capture's parts into ``capture_dir``).
     """
+    if executor is not None:
+        from testbed.distributed.sharded_run import simulate_sharded  # Dask is only imported when asked for
+
+        if parts_dir is None:
+            raise RunError("a sharded run needs a directory for its parts")
+        yield from simulate_sharded(scenario, households, collector_db, executor, parts_dir, capture_dir)
+        return
     window = window_us(scenario, len(households))
     shards = split(households, workers)
     if len(shards) == 1:

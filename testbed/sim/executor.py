@@ -87,6 +87,8 @@ class SimExecutor:
         self.transport = transport
         self.names = dict(names or {})  # DNS names with fixed addresses (the collector's domain)
         self.router = lan.router
+        self._packed: dict[str, tuple[str, bytes]] = {}
+        self._dns_messages: dict[str, tuple[bytes, bytes]] = {}
         self._handlers: dict[type[Step], Callable[[Node, Step, int], Outcome]] = {
             Sweep: self._sweep,
             Probe: self._probe,
@@ -115,6 +117,14 @@ class SimExecutor:
         """The simulated address of ``name``."""
         return self.names.get(name) or address_of(name)
 
+    def _server(self, name: str) -> tuple[str, bytes]:
+        """``name``'s address as text and packed, cached: the same few servers are used all day."""
+        hit = self._packed.get(name)
+        if hit is None:
+            text = self.resolve(name)
+            hit = self._packed[name] = (text, ipaddress.ip_address(text).packed)
+        return hit
+
     # ------------------------------------------------------------------ timing helpers
 
     def _lan_rtt_us(self, node: Node) -> int:
@@ -127,33 +137,34 @@ class SimExecutor:
     # ------------------------------------------------------------------ SDK steps
 
     def _sweep(self, actor: Node, step: Sweep, t: int) -> Outcome:
-        subnet = ipaddress.ip_network(step.subnet, strict=False)
-        if subnet != self.lan.network:
+        if step.subnet != self.lan.household.subnet and ipaddress.ip_network(step.subnet, strict=False) != self.lan.network:
             # The scanner only ever targets its own interface's subnet: containment is a feature.
             raise ContainmentError(
                 f"{actor.device.id}: refusing to sweep {step.subnet}: outside its own subnet {self.lan.network}"
             )
-        sweeper = actor.cache.get("sweeper")
-        if sweeper is None:
-            sweeper = actor.cache["sweeper"] = P.ArpSweeper(actor.mac, actor.ip)
+        requests = actor.cache.get("sweep")
+        if requests is None:
+            # Who-has frames depend only on the sender and target: build them once per actor.
+            sweeper = P.ArpSweeper(actor.mac, actor.ip)
+            requests = actor.cache["sweep"] = [
+                sweeper.request(self.lan.host_ip(i)) for i in range(1, 255) if i != actor.host_index
+            ]
         gap = max(1, int(step.gap_ms * 1000))
-        base = self.lan.base
-        by_index = self.lan.by_index
-        frames: list[tuple[int, bytes]] = []
+        frames: list[tuple[int, bytes]] = [(t + k * gap, frame) for k, frame in enumerate(requests)]
+        ti = t + len(requests) * gap
         replies: list[tuple[int, bytes]] = []
         hosts: list[Host] = []
-        request = sweeper.request
-        ti = t
-        for index in range(1, 255):
-            if index == actor.host_index:
+        own = actor.host_index
+        for index, node in sorted(self.lan.by_index.items()):
+            if node is actor:
                 continue
-            target = (base + index).to_bytes(4, "big")
-            frames.append((ti, request(target)))
-            node = by_index.get(index)
-            if node is not None and node.present(ti / 1e6):
-                replies.append((ti + self._lan_rtt_us(node) // 2 + 40, P.arp_reply(node.mac, node.ip, actor.mac, actor.ip)))
+            asked = t + (index - 1 - (index > own)) * gap  # when this host's who-has went out
+            if node.present(asked / 1e6):
+                reply = node.cache.get(("arp-reply", own))
+                if reply is None:
+                    reply = node.cache[("arp-reply", own)] = P.arp_reply(node.mac, node.ip, actor.mac, actor.ip)
+                replies.append((asked + self._lan_rtt_us(node) // 2 + 40, reply))
                 hosts.append(Host(node.device.ip, node.device.mac))
-            ti += gap
         frames += replies
         frames.sort(key=_by_time)
         duration = ti - t + 1_000_000  # the scanner waits a second for late answers
@@ -170,7 +181,7 @@ class SimExecutor:
         mdns_first = mdns_last = None
         ident = actor.cache.setdefault("icmp_id", (actor.host_index * 2654435761) & 0xFFFF)
         for host in step.targets:
-            node = self.lan.by_index.get(int(ipaddress.ip_address(host.ip)) - self.lan.base)
+            node = self.lan.by_ip.get(host.ip)
             if node is None or node is actor:
                 results.append(ProbedHost(host.ip, host.mac, None, None))
                 continue
@@ -236,7 +247,7 @@ class SimExecutor:
         frames: list[tuple[int, bytes]] = []
         flows: list[Flow] = []
         ti = t
-        server_ip = self.resolve(step.domain)
+        server_ip, server_b = self._server(step.domain)
         if step.resolve:
             ti = self._dns_exchange(actor, step.domain, ti, frames, flows)
         request = HttpRequest("POST", step.domain, step.path, step.headers, step.body, capture_time=ti / 1e6)
@@ -244,7 +255,6 @@ class SimExecutor:
         http_req = P.http_request("POST", step.domain, step.path, list(step.headers), step.body)
         sport = actor.ephemeral_port()
         rtt = self._wan_rtt_us()
-        server_b = ipaddress.ip_address(server_ip).packed
         isn = self.rng.getrandbits(32)
         if response is None or response.status == 0:
             # No answer: the SYN is retransmitted (after 1 s, then 2 s more) and the attempt fails.
@@ -288,14 +298,18 @@ class SimExecutor:
     def _dns_exchange(self, actor: Node, name: str, ti: int, frames: list, flows: list) -> int:
         router = self.router
         sport = actor.ephemeral_port()
-        txid = self.rng.getrandbits(16)
-        address = self.resolve(name)
+        txid = self.rng.getrandbits(16).to_bytes(2, "big")
+        messages = self._dns_messages.get(name)
+        if messages is None:
+            # Only the transaction id changes between two lookups of a name: build the messages once.
+            messages = self._dns_messages[name] = (P.dns_query(0, name)[2:],
+                                                   P.dns_response(0, name, 1, [self.resolve(name)])[2:])
         frames.append((ti, P.udp_frame(actor.mac, router.mac, actor.ip, router.ip, sport, 53,
-                                       P.dns_query(txid, name), ip_id=actor.next_ip_id())))
+                                       txid + messages[0], ip_id=actor.next_ip_id())))
         tr = ti + self._wan_rtt_us(20.0)
         frames.append((tr, P.udp_frame(router.mac, actor.mac, router.ip, actor.ip, 53, sport,
-                                       P.dns_response(txid, name, 1, [address]), ip_id=router.next_ip_id())))
-        flows.append(Flow("udp", _ip(actor.ip), sport, _ip(router.ip), 53, ti, tr))
+                                       txid + messages[1], ip_id=router.next_ip_id())))
+        flows.append(Flow("udp", actor.device.ip, sport, router.device.ip, 53, ti, tr))
         return tr + 300
 
     # ------------------------------------------------------------------ benign steps
@@ -329,8 +343,7 @@ class SimExecutor:
         return Outcome(d.ip, t3 - t + 1000, frames, flows)
 
     def _ntp(self, actor: Node, step: NtpSync, t: int) -> Outcome:
-        server = self.resolve(step.server)
-        sip = ipaddress.ip_address(server).packed
+        server, sip = self._server(step.server)
         sport = actor.ephemeral_port()
         rtt = self._wan_rtt_us(30.0)
         ts = t / 1e6
@@ -406,21 +419,21 @@ class SimExecutor:
         return Outcome(None, 2_100_000, frames, flows)
 
     def _router_arp(self, actor: Node, step: RouterArp, t: int) -> Outcome:
-        index = int(ipaddress.ip_address(step.target.ip)) - self.lan.base
-        node = self.lan.by_index.get(index)
-        frames = [(t, P.arp_request(actor.mac, actor.ip, self.lan.host_ip(index)))]
+        node = self.lan.by_ip.get(step.target.ip)
+        target = node.ip if node is not None else ipaddress.ip_address(step.target.ip).packed
+        frames = [(t, P.arp_request(actor.mac, actor.ip, target))]
         if node is not None and node.present(t / 1e6):
             frames.append((t + self._lan_rtt_us(node) // 2 + 40, P.arp_reply(node.mac, node.ip, actor.mac, actor.ip)))
         flow = Flow("arp", actor.device.ip, 0, step.target.ip, 0, t, frames[-1][0])
         return Outcome(None, 1_000_000, frames, [flow])
 
     def _https(self, actor: Node, step: HttpsSession, t: int) -> Outcome:
-        server_ip = self.resolve(step.domain)
+        server_ip, server_b = self._server(step.domain)
         sport = actor.ephemeral_port()
         rtt = self._wan_rtt_us(25.0)
         rng = self.rng
-        session = P.TcpSession(actor.mac, actor.ip, sport, self.router.mac, ipaddress.ip_address(server_ip).packed,
-                               step.port, rng.getrandbits(32), rng.getrandbits(32))
+        session = P.TcpSession(actor.mac, actor.ip, sport, self.router.mac, server_b, step.port,
+                               rng.getrandbits(32), rng.getrandbits(32))
         ti = session.handshake(t, rtt)
         ti = session.client_send(P.tls_client_hello(step.domain, rng.randbytes(32), rng.randbytes(32)), ti, rtt)
         ti = session.server_send(P.tls_server_hello(rng.randbytes(32), rng.randbytes(32)) + P.tls_change_cipher_spec()

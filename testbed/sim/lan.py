@@ -61,6 +61,7 @@ class SimLan:
             node = self._node(device, utc_offset_s, rng_seed)
             self.by_index[node.host_index] = node
             self.by_id[device.id] = node
+        self.by_ip: dict[str, Node] = {node.device.ip: node for node in self.by_index.values()}
 
     def _node(self, device: Device, utc_offset_s: float, rng_seed: int) -> Node:
         ip = ipaddress.ip_address(device.ip)

@@ -6,13 +6,17 @@ executor reports, so the simulation and the containers label identically.
 
 from __future__ import annotations
 
+import struct
+from base64 import b64encode
 from dataclasses import dataclass
+from hashlib import sha1
+from socket import inet_aton
 from typing import Any
 
 import communityid
 
 from testbed.population.model import Household, Tv
-from testbed.steps import SDK_EVENT_KINDS, Probe, Step, Sweep, Upload, UploadResult, WifiScan
+from testbed.steps import SDK_EVENT_KINDS, Leak, Probe, Step, Sweep, Upload, UploadResult, WifiScan
 
 _CID = communityid.CommunityID()
 
@@ -29,28 +33,44 @@ class FlowKey:
 
 
 class CommunityIds:
-    """Community ID v1 of flows, cached: the same 5-tuple recurs all day (mDNS, SSDP, NBNS)."""
+    """Community ID v1 of flows (https://github.com/corelight/community-id-spec), cached.
+
+    TCP and UDP take a direct path (sha1 over the ordered tuple, as the spec defines it) because the
+    ``communityid`` package spends ~30 µs per call validating and converting every field, which was
+    the largest single cost of a simulated run; a test checks both agree on random tuples. ICMP
+    (with its type/code pairing rules) and anything else goes through the package, cached: the same
+    ICMP tuples recur every SDK cycle.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[tuple, str] = {}
 
     def of(self, proto: str, src: str, sport: int, dst: str, dport: int) -> str:
+        if proto == "tcp" or proto == "udp":
+            return transport_community_id(6 if proto == "tcp" else 17, src, sport, dst, dport)
         key = (proto, src, sport, dst, dport)
         cid = self._cache.get(key)
         if cid is None:
-            if proto == "tcp":
-                tpl = communityid.FlowTuple.make_tcp(src, dst, sport, dport)
-            elif proto == "udp":
-                tpl = communityid.FlowTuple.make_udp(src, dst, sport, dport)
-            elif proto == "icmp":
-                tpl = communityid.FlowTuple.make_icmp(src, dst, sport, dport)
+            if proto == "icmp":
+                cid = _CID.calc(communityid.FlowTuple.make_icmp(src, dst, sport, dport))
             else:
-                tpl = None  # ARP is not IP: it has no Community ID
-            cid = _CID.calc(tpl) if tpl is not None else ""
-            if len(self._cache) > 200_000:  # bound memory on long runs
+                cid = ""  # ARP is not IP: it has no Community ID
+            if len(self._cache) > 100_000:  # bound memory on long runs
                 self._cache.clear()
             self._cache[key] = cid
         return cid
+
+
+def transport_community_id(proto: int, src: str, sport: int, dst: str, dport: int, seed: int = 0) -> str:
+    """Community ID v1 of a TCP/UDP flow over IPv4: base64(sha1(seed, ordered addrs, proto, 0, ports))."""
+    a, b = inet_aton(src), inet_aton(dst)
+    if (b, dport) < (a, sport):  # the spec orders endpoints so both directions get one id
+        a, b, sport, dport = b, a, dport, sport
+    digest = sha1(_PACK(seed, a, b, proto, sport, dport)).digest()
+    return "1:" + b64encode(digest).decode("ascii")
+
+
+_PACK = struct.Struct("!H4s4sBxHH").pack
 
 
 def event_id(tv_id: str, cycle: int, kind: str, attempt: int = 1) -> str:
@@ -125,5 +145,12 @@ class TruthRecorder:
             for n in result:
                 items += [("ssid", n.ssid, n.bssid), ("bssid", n.bssid, n.bssid)]
         elif isinstance(step, Upload):
-            items = [(leak.field, leak.value, leak.key) for leak in step.leaks]
+            return [self._upload_item(leak) for leak in step.leaks]
         return [{"field": f, "value": v, "subject": self.subject(k)} for f, v, k in items]
+
+    def _upload_item(self, leak: Leak) -> dict[str, Any]:
+        item = {"field": leak.field, "value": leak.value, "subject": self.subject(leak.key)}
+        if leak.plain is not None:
+            item["form"] = "sha256"
+            item["plain"] = leak.plain
+        return item

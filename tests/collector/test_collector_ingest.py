@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import sqlite3
 import time
@@ -33,7 +34,8 @@ def test_each_encoding_stores_exactly_what_was_sent(
     body = encode(json.dumps(report).encode(), encoding, key=KEY, iv=IV)
     response = upload(body, encoding)
     assert response.status_code == 200, response.json
-    assert response.json == {"status": "ok", "report_id": 1}
+    assert response.json == {"status": "ok", "receipt": hashlib.sha256(body).hexdigest()[:16]}
+    assert response.headers["X-Report-Id"] == "1"
 
     hosts = query("SELECT ip, mac, hostname, rtt_ms FROM hosts WHERE report_id = 1 ORDER BY rowid")
     assert hosts == [(h["ip"], h["mac"], h["hostname"], h["rtt_ms"]) for h in report["hosts"]]
@@ -95,7 +97,7 @@ def test_raw_wsgi_call_with_capture_time(app: Flask, make_report: MakeReport, qu
     }
     status: list[str] = []
     chunks = app(environ, lambda s, h, e=None: status.append(s))
-    assert status == ["200 OK"] and json.loads(b"".join(chunks))["report_id"] == 1
+    assert status == ["200 OK"] and json.loads(b"".join(chunks))["status"] == "ok"
     assert query("SELECT received_at, remote_addr FROM reports") == [(1619179260.5, "198.51.100.1")]
 
 
@@ -214,9 +216,12 @@ def test_decompression_bomb_is_400(tmp_path, make_report: MakeReport) -> None:
 
 
 def test_storage_failure_rolls_back_and_answers_500(
-    monkeypatch, upload, make_report: MakeReport, table_counts, app: Flask
+    upload, make_report: MakeReport, table_counts, app: Flask, query
 ) -> None:
-    monkeypatch.setattr(store, "_UPSERT_NETWORK", "INSERT INTO no_such_table VALUES (?1, ?2, ?3, ?4)")
+    """A failure in the last step of storing (the Wi-Fi profile) leaves nothing of the report behind."""
+    conn = sqlite3.connect(app.config["DATABASE"])
+    conn.execute("CREATE TRIGGER fail BEFORE INSERT ON networks BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+    conn.commit()
     app.logger.disabled = True  # the expected traceback would only clutter the output
     response = upload(make_report())
     assert response.status_code == 500
@@ -225,7 +230,9 @@ def test_storage_failure_rolls_back_and_answers_500(
         "detail": "the collector failed to process the request",
     }
     assert table_counts() == EMPTY
-    monkeypatch.undo()
+    conn.execute("DROP TRIGGER fail")
+    conn.commit()
+    conn.close()
     assert upload(make_report()).status_code == 200  # the thread's connection is usable again
     assert table_counts()["reports"] == 1
 

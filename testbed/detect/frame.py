@@ -1,0 +1,240 @@
+"""Lightweight per-frame records parsed straight from the frame bytes (no dpkt objects on the hot path).
+
+Only the layers the detectors use are decoded: Ethernet, ARP, IPv4, ICMP, UDP, TCP; the application
+fields a detector keys on (DNS query name, TLS SNI, HTTP Host) are decoded once per frame here so that
+every detector in a pass shares the work.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import dpkt
+
+ETH_IPV4 = 0x0800
+ETH_ARP = 0x0806
+ETH_VLAN = 0x8100
+PROTO_ICMP, PROTO_TCP, PROTO_UDP = 1, 6, 17
+TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+PROTO_NAMES = {PROTO_ICMP: "icmp", PROTO_TCP: "tcp", PROTO_UDP: "udp"}
+DNS_PORTS = (53, 5353)
+HTTP_METHODS = (b"GET ", b"POST ", b"PUT ", b"HEAD ", b"DELETE ", b"OPTIONS ", b"PATCH ")
+
+_HHHH = struct.Struct("!HHHH")
+_HH = struct.Struct("!HH")
+
+# Address text is cached by its bytes: a home has a few dozen addresses, a capture millions of frames.
+_MAC_TEXT: dict[bytes, str] = {}
+_IP_TEXT: dict[bytes, str] = {}
+
+
+def mac_text(b: bytes) -> str:
+    """``aa:bb:cc:dd:ee:ff`` for six address bytes."""
+    s = _MAC_TEXT.get(b)
+    if s is None:
+        s = _MAC_TEXT[b] = b.hex(":")
+    return s
+
+
+def ip_text(b: bytes) -> str:
+    """Dotted quad for four address bytes."""
+    s = _IP_TEXT.get(b)
+    if s is None:
+        s = _IP_TEXT[b] = "%d.%d.%d.%d" % tuple(b)
+    return s
+
+
+def is_local_ip(ip: str) -> bool:
+    """Addresses that stay inside a home: RFC 1918, link-local, loopback, multicast, broadcast, 0/8.
+
+    (``ipaddress.is_private`` would also call the TEST-NET ranges private, but here they stand for the
+    internet, so a hand-written test is both right and faster.)
+    """
+    a, _, rest = ip.partition(".")
+    o1 = int(a)
+    if o1 in (10, 127, 0) or o1 >= 224:
+        return True
+    o2 = int(rest.partition(".")[0])
+    return (o1 == 192 and o2 == 168) or (o1 == 172 and 16 <= o2 < 32) or (o1 == 169 and o2 == 254)
+
+
+class Frame:
+    """One captured frame, decoded as far as the detectors need.
+
+    The integer fields and IP addresses are decoded eagerly (every detector looks at them); MAC and ARP
+    addresses and the application fields are properties decoded on access, since most frames are bulk
+    TCP that no detector asks about. Absent layers read as ``None``/0/``b""``.
+    """
+
+    __slots__ = ("ts", "raw", "ethertype", "_l3", "ip_src", "ip_dst", "ip_proto", "icmp_type",
+                 "sport", "dport", "tcp_flags", "tcp_seq", "payload", "_dns")
+
+    def __init__(self, ts: float, raw: bytes) -> None:
+        self.ts = ts
+        self.raw = raw
+        self.ip_src = self.ip_dst = None
+        self.ip_proto = self.sport = self.dport = self.tcp_flags = self.tcp_seq = 0
+        self.icmp_type = -1
+        self.payload = b""
+        self._dns = None
+        n = len(raw)
+        if n < 14:
+            self.ethertype = self._l3 = 0
+            return
+        et = (raw[12] << 8) | raw[13]
+        off = 14
+        if et == ETH_VLAN and n >= 18:
+            et = (raw[16] << 8) | raw[17]
+            off = 18
+        self.ethertype = et
+        self._l3 = off
+        if et != ETH_IPV4 or n < off + 20 or raw[off] >> 4 != 4:
+            return
+        total = (raw[off + 2] << 8) | raw[off + 3]
+        end = off + total if 20 <= total and off + total < n else n
+        proto = self.ip_proto = raw[off + 9]
+        self.ip_src = ip_text(raw[off + 12:off + 16])
+        self.ip_dst = ip_text(raw[off + 16:off + 20])
+        if (raw[off + 6] & 0x1F) or raw[off + 7]:
+            return  # a non-first fragment carries no transport header
+        t = off + (raw[off] & 0x0F) * 4
+        if proto == PROTO_TCP:
+            if end >= t + 20:
+                self.sport, self.dport, s1, s2 = _HHHH.unpack_from(raw, t)
+                self.tcp_seq = (s1 << 16) | s2
+                self.tcp_flags = raw[t + 13]
+                self.payload = raw[t + (raw[t + 12] >> 4) * 4:end]
+        elif proto == PROTO_UDP:
+            if end >= t + 8:
+                self.sport, self.dport = _HH.unpack_from(raw, t)
+                self.payload = raw[t + 8:end]
+        elif proto == PROTO_ICMP and end > t:
+            self.icmp_type = raw[t]
+
+    @property
+    def src_mac(self) -> str:
+        """Ethernet source, ``aa:bb:cc:dd:ee:ff``."""
+        return mac_text(self.raw[6:12])
+
+    @property
+    def dst_mac(self) -> str:
+        """Ethernet destination, ``aa:bb:cc:dd:ee:ff``."""
+        return mac_text(self.raw[0:6])
+
+    @property
+    def arp_op(self) -> int:
+        """ARP opcode (1 request, 2 reply); 0 if not ARP."""
+        o = self._l3
+        return (self.raw[o + 6] << 8) | self.raw[o + 7] if self.ethertype == ETH_ARP and len(self.raw) >= o + 28 else 0
+
+    @property
+    def arp_sha(self) -> str | None:
+        """ARP sender hardware address."""
+        return mac_text(self.raw[self._l3 + 8:self._l3 + 14]) if self.arp_op else None
+
+    @property
+    def arp_spa(self) -> str | None:
+        """ARP sender protocol (IPv4) address."""
+        return ip_text(self.raw[self._l3 + 14:self._l3 + 18]) if self.arp_op else None
+
+    @property
+    def arp_tha(self) -> str | None:
+        """ARP target hardware address."""
+        return mac_text(self.raw[self._l3 + 18:self._l3 + 24]) if self.arp_op else None
+
+    @property
+    def arp_tpa(self) -> str | None:
+        """ARP target protocol (IPv4) address."""
+        return ip_text(self.raw[self._l3 + 24:self._l3 + 28]) if self.arp_op else None
+
+    @property
+    def proto(self) -> str:
+        """``arp``, ``icmp``, ``tcp``, ``udp`` or ``ip``/``eth`` for anything else."""
+        if self.ethertype == ETH_ARP:
+            return "arp"
+        if self.ip_src is None:
+            return "eth"
+        return PROTO_NAMES.get(self.ip_proto, "ip")
+
+    @property
+    def dns_qname(self) -> str | None:
+        """The first question name of a DNS/mDNS message (UDP or TCP port 53/5353), lower case."""
+        p = self.payload
+        if not p or not (self.sport in DNS_PORTS or self.dport in DNS_PORTS):
+            return None
+        if self.ip_proto == PROTO_TCP:
+            p = p[2:]
+        return _first_qname(p)
+
+    @property
+    def tls_sni(self) -> str | None:
+        """The server name of a TLS ClientHello that starts in this TCP segment."""
+        p = self.payload
+        return _sni(p) if self.ip_proto == PROTO_TCP and p[:1] == b"\x16" else None
+
+    @property
+    def http_host(self) -> str | None:
+        """The Host of an HTTP request that starts in this TCP segment."""
+        p = self.payload
+        return _http_host(p) if self.ip_proto == PROTO_TCP and p[:1].isupper() else None
+
+    def dns(self) -> dpkt.dns.DNS | None:
+        """The DNS (or mDNS) message of a UDP port-53/5353 frame, parsed once on demand; else ``None``."""
+        if self._dns is None:
+            self._dns = False
+            if self.ip_proto == PROTO_UDP and (self.sport in DNS_PORTS or self.dport in DNS_PORTS):
+                try:
+                    self._dns = dpkt.dns.DNS(self.payload)
+                except (dpkt.UnpackError, IndexError, struct.error, UnicodeDecodeError):
+                    pass
+        return self._dns or None
+
+
+def _first_qname(p: bytes) -> str | None:
+    """The first question's name of a DNS message (header then question), lower case; ``None`` if absent."""
+    if len(p) < 13 or not (p[4] or p[5]):
+        return None
+    labels, i, n = [], 12, len(p)
+    while i < n:
+        ln = p[i]
+        if ln == 0:
+            return ".".join(labels).lower() if labels else None
+        if ln & 0xC0 or i + 1 + ln > n:
+            return None
+        labels.append(p[i + 1:i + 1 + ln].decode("ascii", "replace"))
+        i += 1 + ln
+    return None
+
+
+def _sni(p: bytes) -> str | None:
+    """The server_name of a TLS ClientHello in the first segment, or ``None``."""
+    try:
+        if len(p) < 43 or p[5] != 1:
+            return None
+        i = 9 + 2 + 32  # record(5) + handshake(4) + version + random
+        i += 1 + p[i]  # session id
+        i += 2 + ((p[i] << 8) | p[i + 1])  # cipher suites
+        i += 1 + p[i]  # compression methods
+        end = min(len(p), i + 2 + ((p[i] << 8) | p[i + 1]))
+        i += 2
+        while i + 4 <= end:
+            etype, elen = _HH.unpack_from(p, i)
+            i += 4
+            if etype == 0 and i + 5 <= end:  # server_name: list length, type, name length, name
+                nlen = (p[i + 3] << 8) | p[i + 4]
+                return p[i + 5:i + 5 + nlen].decode("ascii", "replace").lower()
+            i += elen
+    except IndexError:
+        return None
+    return None
+
+
+def _http_host(p: bytes) -> str | None:
+    """The Host header of an HTTP request that starts in this segment, or ``None``."""
+    if not p.startswith(HTTP_METHODS):
+        return None
+    head = p[:p.find(b"\r\n\r\n") if b"\r\n\r\n" in p[:4096] else 4096]
+    for line in head.split(b"\r\n")[1:]:
+        if line[:5].lower() == b"host:":
+            return line[5:].strip().split(b":")[0].decode("ascii", "replace").lower()
+    return None

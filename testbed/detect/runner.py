@@ -1,0 +1,46 @@
+"""Running several detectors over one capture with a single decoding pass."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .alert import Alert
+from .base import Detector, Watch
+from .capture import Capture
+
+
+def run_detectors(capture: Capture, detectors: Sequence[Detector]) -> list[list[Alert]]:
+    """Alerts of each detector (same order as ``detectors``), each list sorted by ``ts``.
+
+    Frame-level detectors share one pass over the capture: each frame is decoded once and sent to
+    every detector's ``watch`` generator. Others run their own ``detect``.
+    """
+    for d in detectors:
+        d.check_fitted()
+    results: list[list[Alert] | None] = [None] * len(detectors)
+    watches: list[tuple[int, Watch]] = []
+    for i, d in enumerate(detectors):
+        w = d.watch()
+        if w is None:
+            results[i] = d.detect(capture)
+        else:
+            next(w)  # run to the first ``yield``
+            watches.append((i, w))
+    if watches:
+        sends = [w.send for _, w in watches]
+        if len(sends) == 1:
+            send = sends[0]
+            for frame in capture.frames():
+                send(frame)
+        else:
+            for frame in capture.frames():
+                for send in sends:
+                    send(frame)
+        for i, w in watches:
+            try:
+                w.send(None)
+            except StopIteration as stop:
+                results[i] = list(stop.value or [])
+            else:
+                raise RuntimeError(f"{detectors[i]!r}: watch() must return after receiving None")
+    return [sorted(r or [], key=lambda a: a.ts) for r in results]

@@ -1,0 +1,56 @@
+"""Collector database parts: each shard stores its uploads in its own SQLite file; the parent merges.
+
+Why not one database for all shards: on a cluster of several machines, SQLite over a network file
+system is unsafe (its locks are not reliable there), and even on one machine the report ids would
+follow the workers' interleaving. Each shard therefore writes ``shard-NNNN.collector.sqlite`` next to
+its chunk part, and the parent copies every report into the run's ``collector.sqlite`` ordered by
+(home, order of arrival in its shard). A home lives in exactly one shard and arrives there in capture
+order, so the merged rows, their ids and the profile rows the trigger derives from them do not
+depend on the number of shards.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+_COLUMNS = (
+    "home, tv_id, sdk_name, sdk_version, cycle, collected_at, received_at, consent, encoding, remote_addr,"
+    " body_bytes, tv_vendor, tv_model, tv_mac, tv_ip, hosts, wifi"
+)
+
+
+def finish_database(path: Path) -> None:
+    """Fold the WAL into the file and leave WAL mode, so the part is one self-contained file."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        con.close()
+
+
+def merge_collector_parts(target: Path, parts: list[Path]) -> int:
+    """Copy the reports of ``parts`` into ``target`` (already initialised) in (home, arrival) order."""
+    con = sqlite3.connect(target, isolation_level=None)
+    try:
+        con.execute("PRAGMA busy_timeout = 5000")
+        con.execute(f"CREATE TEMP TABLE staging AS SELECT 0 AS part, id AS seq, {_COLUMNS} FROM main.reports WHERE 0")
+        # One part attached at a time: SQLite allows only ten attached databases by default.
+        for n, part in enumerate(parts):
+            con.execute("ATTACH DATABASE ? AS part", (str(part),))
+            try:
+                con.execute(f"INSERT INTO temp.staging SELECT ?, id, {_COLUMNS} FROM part.reports", (n,))
+            finally:
+                con.execute("DETACH DATABASE part")
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            cur = con.execute(f"INSERT INTO main.reports ({_COLUMNS}) SELECT {_COLUMNS} FROM temp.staging"
+                              " ORDER BY home, part, seq")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return cur.rowcount
+    finally:
+        con.close()
