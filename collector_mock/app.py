@@ -16,6 +16,7 @@ Configuration:
 - ``GROUP_COMMIT``: commit uploads through one writer thread per process (default False; the served
   collector turns it on). ``SYNCHRONOUS``: SQLite's ``NORMAL`` (default; survives a killed process) or
   ``FULL`` (also survives power loss; the served collector's default).
+- ``FAST_INGEST``: serve ``POST /api/v1/report`` through ``collector_mock.fast_ingest`` (default True).
 - ``SECRET_KEY``: signs the dashboard's session cookie; derived from ``ADMIN_TOKEN`` when unset.
 """
 
@@ -30,9 +31,10 @@ from flask import Flask, Response, request
 from . import auth, dashboard, db, erasure, ingest, openapi, reads
 from .codec import AES_KEY_SIZES, MAX_DECODED_BYTES
 from .errors import register_error_handlers
+from .fast_ingest import FastIngest
 from .store import SYNCHRONOUS_MODES
 
-__all__ = ["CONTENT_SECURITY_POLICY", "DEFAULT_CONFIG", "create_app"]
+__all__ = ["CONTENT_SECURITY_POLICY", "DEFAULT_CONFIG", "SECURITY_HEADERS", "create_app"]
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "DATABASE": None,
@@ -41,6 +43,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_DECODED_BYTES": MAX_DECODED_BYTES,
     "GROUP_COMMIT": False,
+    "FAST_INGEST": True,
     "SYNCHRONOUS": "NORMAL",
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
 }
@@ -69,6 +72,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.add_url_rule("/healthz", "healthz", _healthz, methods=["GET"])
     app.after_request(_security_headers)
+    if app.config["FAST_INGEST"]:
+        app.wsgi_app = FastIngest(app, _ingest_headers)  # type: ignore[method-assign]
     return app
 
 
@@ -104,13 +109,24 @@ def _healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+# Stored SSIDs may be markup: never let a browser guess that a JSON answer is HTML (nosniff), nor run
+# or frame anything. Personal data: no copy in any cache (but the stylesheet may be cached).
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+)
+_NO_STORE = ("Cache-Control", "no-store")
+
+
 def _security_headers(response: Response) -> Response:
-    headers = response.headers
-    # Stored SSIDs may be markup; never let a browser guess that a JSON answer is HTML.
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    headers["X-Frame-Options"] = "DENY"
-    headers["Referrer-Policy"] = "no-referrer"
+    for name, value in SECURITY_HEADERS:
+        response.headers[name] = value
     if request.endpoint != "static":
-        headers["Cache-Control"] = "no-store"  # personal data: no copy in any cache
+        response.headers[_NO_STORE[0]] = _NO_STORE[1]
     return response
+
+
+def _ingest_headers() -> list[tuple[str, str]]:
+    return [*SECURITY_HEADERS, _NO_STORE]

@@ -1,11 +1,19 @@
 """``POST /api/v1/report``: decode, validate and store one upload. Open to anyone, as the real one was.
 
-Order of checks: content type (415), body size (413, raised by Werkzeug while reading), encoding and
-decryption (400), JSON (400), schema (422), then storage. Nothing is written before every check has
-passed, and the 200 is sent only after the transaction holding the report has committed (on the
-request's connection, or by the process's group-commit writer: see ``collector_mock.group_commit``).
-A database that stays locked, or a writer that cannot take the report in time, gives a 503 and stores
-nothing.
+Order of checks: content type (415), body size (413), encoding and decryption (400), JSON (400), schema
+(422), then storage. Nothing is written before every check has passed, and the 200 is sent only after
+the transaction holding the report has committed (on the request's connection, or by the process's
+group-commit writer: see ``collector_mock.group_commit``). A database that stays locked, or a writer
+that cannot take the report in time, gives a 503 and stores nothing.
+
+The answer is ``{"status": "ok", "receipt": HEX}`` with the row id in the ``X-Report-Id`` header: the body
+depends only on the request (the receipt is a digest of it), never on how many other reports arrived
+first, because it travels in the simulated capture, which must be the same bytes whatever the number of
+simulation workers.
+
+The logic is ``ingest_body`` (plain data in, an ``Outcome`` out). Two front ends call it: the Flask view
+below, and ``collector_mock.fast_ingest``, a WSGI middleware that serves this one route without Flask's
+request machinery (the served collector's hot path).
 """
 
 from __future__ import annotations
@@ -13,6 +21,9 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import ValidationError
@@ -22,92 +33,121 @@ from .db import get_committer, get_store
 from .errors import json_error
 from .group_commit import CommitTimeout
 from .schema import error_paths, parse_report
-from .store import prepare_report
+from .store import PreparedReport, prepare_report
 
-__all__ = ["CAPTURE_TIME_KEY", "bp"]
+__all__ = [
+    "CAPTURE_TIME_KEY",
+    "CONTENT_TYPES",
+    "INGEST_PATH",
+    "Outcome",
+    "bp",
+    "content_type_error",
+    "ingest_body",
+    "store_for_request",
+    "too_large",
+]
 
 bp = Blueprint("ingest", __name__, url_prefix="/api/v1")
 
+INGEST_PATH = "/api/v1/report"
 # Set by the simulator on the WSGI environ to pass its virtual clock. Headers reach the environ only as
 # HTTP_* keys, so no HTTP client can forge this one.
 CAPTURE_TIME_KEY = "testbed.capture_time"
-_CONTENT_TYPES = frozenset({"application/json", "application/octet-stream"})
+CONTENT_TYPES = frozenset({"application/json", "application/octet-stream"})
+
+Store = Callable[[PreparedReport], int]
 
 
-@bp.post("/report")
-def receive_report() -> Response | dict[str, object]:
-    """Accept one encoded report; answers ``{"status": "ok", "receipt": HEX}`` once stored.
+@dataclass
+class Outcome:
+    """What to answer: a status, a JSON body, and extra headers."""
 
-    The body depends only on the request (the receipt is a digest of it), never on how many other
-    reports arrived first: it travels in the simulated capture, which must be the same bytes whatever
-    the number of simulation workers. The row id is in the ``X-Report-Id`` header.
-    """
+    status: int
+    body: dict[str, Any]
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _error(status: int, error: str, detail: str, **extra: Any) -> Outcome:
+    return Outcome(status, {"error": error, "detail": detail, **extra})
+
+
+def content_type_error(mimetype: str) -> Outcome | None:
+    """A 415 unless ``mimetype`` (lower case, without parameters) is one the SDK sends."""
     # Either type is accepted with any encoding: the data company takes what it is sent.
-    if request.mimetype not in _CONTENT_TYPES:
-        return json_error(
-            415,
-            "unsupported_media_type",
-            f"Content-Type must be application/json or application/octet-stream, got {request.mimetype!r}",
-        )
-    body = request.get_data(cache=False)
-    encoding = request.headers.get(ENCODING_HEADER, "json")
+    if mimetype in CONTENT_TYPES:
+        return None
+    return _error(
+        415,
+        "unsupported_media_type",
+        f"Content-Type must be application/json or application/octet-stream, got {mimetype!r}",
+    )
+
+
+def too_large(limit: int) -> Outcome:
+    """The 413 for a body over ``limit`` bytes."""
+    return _error(413, "payload_too_large", f"request body exceeds the limit of {limit} bytes")
+
+
+def ingest_body(
+    body: bytes,
+    encoding: str | None,
+    *,
+    config: Mapping[str, Any],
+    store: Store,
+    remote_addr: str | None,
+    capture_time: float | None = None,
+) -> Outcome:
+    """Decode, validate and store one report's body; the ``Outcome`` to send."""
+    encoding = encoding or "json"
     try:
         layers = parse_encoding(encoding)
-        plain = _decode(body, encoding, "aes" in layers)
+        plain = _decode(body, encoding, "aes" in layers, config)
     except DecodeError as exc:
-        return json_error(400, "undecodable", str(exc))
+        return _error(400, "undecodable", str(exc))
 
     try:
         report = parse_report(plain)
     except ValidationError as exc:
         paths = error_paths(exc)
         if exc.errors()[0]["type"] == "json_invalid":
-            return json_error(400, "invalid_json", f"decoded body is not valid JSON: {paths[0]['msg']}")
+            return _error(400, "invalid_json", f"decoded body is not valid JSON: {paths[0]['msg']}")
         detail = "; ".join(f"{p['loc']}: {p['msg']}" for p in paths)
-        return json_error(422, "invalid_report", detail, errors=paths)
+        return _error(422, "invalid_report", detail, errors=paths)
 
-    capture_time = request.environ.get(CAPTURE_TIME_KEY)
     prepared = prepare_report(
         report,
         received_at=time.time() if capture_time is None else float(capture_time),
         encoding="+".join(layers),
-        remote_addr=request.environ.get("REMOTE_ADDR"),
+        remote_addr=remote_addr,
         body_bytes=len(body),
     )
-    committer = get_committer()
     try:
-        if committer is None:
-            report_id = get_store().add_reports([prepared])[0]
-        else:
-            report_id = committer.submit(prepared)
+        report_id = store(prepared)
     except CommitTimeout:
         return _busy()
     except sqlite3.OperationalError as exc:
         if "locked" not in str(exc) and "busy" not in str(exc):
             raise
         return _busy()
-    response = jsonify(status="ok", receipt=hashlib.sha256(body).hexdigest()[:16])
-    response.headers["X-Report-Id"] = str(report_id)
-    return response
+    receipt = hashlib.sha256(body).hexdigest()[:16]
+    return Outcome(200, {"status": "ok", "receipt": receipt}, [("X-Report-Id", str(report_id))])
 
 
-def _busy() -> Response:
-    response = json_error(503, "busy", "the collector database is busy; retry later")
-    response.headers["Retry-After"] = "1"
-    return response
+def _busy() -> Outcome:
+    outcome = _error(503, "busy", "the collector database is busy; retry later")
+    outcome.headers.append(("Retry-After", "1"))
+    return outcome
 
 
-def _decode(body: bytes, encoding: str, encrypted: bool) -> bytes:
+def _decode(body: bytes, encoding: str, encrypted: bool, config: Mapping[str, Any]) -> bytes:
     """Decode ``body``, trying each configured AES key when it is encrypted.
 
     The key is chosen per SDK, but the SDK's name is inside the ciphertext, so each key is tried: a wrong
     key nearly always fails the padding check, and a plaintext must start like a JSON object. With one
     key (the default) this is a single attempt.
     """
-    max_decoded = current_app.config["MAX_DECODED_BYTES"]
-    keys: list[bytes | None] = (
-        list(dict.fromkeys(current_app.config["AES_KEYS"].values())) if encrypted else []
-    )
+    max_decoded = config["MAX_DECODED_BYTES"]
+    keys: list[bytes | None] = list(dict.fromkeys(config["AES_KEYS"].values())) if encrypted else []
     if len(keys) <= 1:
         return decode(body, encoding, key=keys[0] if keys else None, max_decoded=max_decoded)
     failure: DecodeError | None = None
@@ -125,3 +165,30 @@ def _decode(body: bytes, encoding: str, encrypted: bool) -> bytes:
         return fallback  # let the JSON parser say what is wrong with it
     assert failure is not None
     raise failure
+
+
+def store_for_request() -> Store:
+    """How this app stores a report: through the group-commit writer, or on the request's connection."""
+    committer = get_committer()
+    if committer is not None:
+        return committer.submit
+    return lambda prepared: get_store().add_reports([prepared])[0]
+
+
+@bp.post("/report")
+def receive_report() -> Response:
+    """Accept one encoded report; answers ``{"status": "ok", "receipt": HEX}`` once stored."""
+    outcome = content_type_error(request.mimetype)
+    if outcome is None:
+        capture_time = request.environ.get(CAPTURE_TIME_KEY)
+        outcome = ingest_body(
+            request.get_data(cache=False),  # raises RequestEntityTooLarge: a JSON 413 (errors.py)
+            request.headers.get(ENCODING_HEADER),
+            config=current_app.config,
+            store=store_for_request(),
+            remote_addr=request.environ.get("REMOTE_ADDR"),
+            capture_time=None if capture_time is None else float(capture_time),
+        )
+    response = jsonify(outcome.body) if outcome.status == 200 else json_error(outcome.status, **outcome.body)
+    response.headers.extend(outcome.headers)
+    return response

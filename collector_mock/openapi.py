@@ -57,7 +57,13 @@ _ID_PARAM = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^/
 
 
 def _path_param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema or _ID_PARAM}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema or _ID_PARAM,
+    }
 
 
 def _query(name: str, description: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
@@ -99,6 +105,14 @@ def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = report.pop("$defs")
     schemas["Report"] = report
     page = {"total": _COUNT, "limit": _INT, "offset": _INT}
+    ours = _response_schemas(page)
+    clash = set(ours) & set(schemas)
+    assert not clash, f"response schema names clash with the report's: {clash}"
+    schemas.update(ours)
+    return schemas
+
+
+def _response_schemas(page: dict[str, Any]) -> dict[str, Any]:
     report_summary = {
         "id": _INT,
         "household": _STR,
@@ -118,194 +132,199 @@ def _schemas() -> dict[str, Any]:
         "body_bytes": _INT,
     }
     counts = {"reports": _COUNT, "hosts": _COUNT, "wifi": _COUNT, "devices": _COUNT, "networks": _COUNT}
-    schemas.update(
-        {
-            "Error": {
-                "type": "object",
-                "properties": {"error": _STR, "detail": _STR, "errors": {"type": "array"}},
-                "required": ["error", "detail"],
-            },
-            "Accepted": _obj({"status": {"const": "ok"}, "report_id": _INT}),
-            "Health": _obj({"status": {"const": "ok"}}),
-            "Stats": _obj(
-                {
-                    "households": _COUNT,
-                    "tvs": _COUNT,
-                    "reports": _COUNT,
-                    "bytes_received": _COUNT,
-                    "devices": _COUNT,
-                    "networks": _COUNT,
-                    "reports_per_hour": {"type": "array", "items": _obj({"hour": _INT, "reports": _COUNT})},
-                }
-            ),
-            "HouseholdRow": _obj(
-                {
-                    "household": _STR,
-                    "reports": _COUNT,
-                    "tvs": _COUNT,
-                    "devices": _COUNT,
-                    "networks": _COUNT,
-                    "first_received": _NUM,
-                    "last_received": _NUM,
-                    "bytes_received": _COUNT,
-                }
-            ),
-            "HouseholdPage": _obj({"households": {"type": "array", "items": _ref("HouseholdRow")}, **page}),
-            "Tv": _obj(
-                {
-                    "tv_id": _STR,
-                    "vendor": _STR,
-                    "model": _STR,
-                    "mac": _STR,
-                    "ip": _STR,
-                    "sdk_name": _STR,
-                    "sdk_version": _STR,
-                    "consent": _STR,
-                    "reports": _COUNT,
-                    "first_received": _NUM,
-                    "last_received": _NUM,
-                }
-            ),
-            "Household": _obj(
-                {
-                    "household": _STR,
-                    "reports": _COUNT,
-                    "first_received": _NUM,
-                    "last_received": _NUM,
-                    "bytes_received": _COUNT,
-                    "host_entries": _COUNT,
-                    "wifi_entries": _COUNT,
-                    "devices": _COUNT,
-                    "networks": _COUNT,
-                    "tvs": {"type": "array", "items": _ref("Tv")},
-                }
-            ),
-            "Device": _obj(
-                {
-                    "mac": _STR,
-                    "vendor": _NULL_STR,
-                    "mac_kind": _MAC_KIND,
-                    "ip": _STR,
-                    "hostname": _NULL_STR,
-                    "first_seen": _NUM,
-                    "last_seen": _NUM,
-                    "sightings": _COUNT,
-                }
-            ),
-            "DeviceDetail": _obj(
-                {
-                    "household": _STR,
-                    "mac": _STR,
-                    "vendor": _NULL_STR,
-                    "mac_kind": _MAC_KIND,
-                    "ip": _STR,
-                    "hostname": _NULL_STR,
-                    "first_seen": _NUM,
-                    "last_seen": _NUM,
-                    "sightings": _COUNT,
-                    "rtt_history": {
-                        "type": "array",
-                        "items": _obj(
-                            {"report_id": _INT, "tv_id": _STR, "received_at": _NUM, "ip": _STR, "rtt_ms": _NULL_NUM}
-                        ),
-                    },
-                }
-            ),
-            "Network": _obj(
-                {
-                    "bssid": _STR,
-                    "ssid": _STR,
-                    "vendor": _NULL_STR,
-                    "mac_kind": _MAC_KIND,
-                    "first_seen": _NUM,
-                    "last_seen": _NUM,
-                    "sightings": _COUNT,
-                }
-            ),
-            "Devices": _obj({"household": _STR, "devices": {"type": "array", "items": _ref("Device")}}),
-            "Networks": _obj({"household": _STR, "networks": {"type": "array", "items": _ref("Network")}}),
-            "ReportSummary": _obj({**report_summary, "host_count": _COUNT, "wifi_count": _COUNT}),
-            "StoredReport": _obj(
-                {
-                    **report_summary,
-                    "hosts": {"type": "array", "items": _ref("Host")},
-                    "wifi": {"type": "array", "items": _ref("Wifi")},
-                }
-            ),
-            "ReportPage": _obj({"reports": {"type": "array", "items": _ref("ReportSummary")}, **page}),
-            "Timeline": _obj(
-                {
-                    "tv": _STR,
-                    "households": {"type": "array", "items": _STR},
-                    "reports": {"type": "array", "items": _ref("ReportSummary")},
-                    **page,
-                }
-            ),
-            "HouseholdExport": _obj(
-                {
-                    "household": _ref("Household"),
-                    "devices": {"type": "array", "items": _ref("Device")},
-                    "networks": {"type": "array", "items": _ref("Network")},
-                    "reports": {"type": "array", "items": _ref("StoredReport")},
-                }
-            ),
-            "SearchResult": _obj(
-                {
-                    "q": _STR,
-                    "devices": {
-                        "type": "array",
-                        "items": _obj(
-                            {
-                                "household": _STR,
-                                "mac": _STR,
-                                "hostname": _NULL_STR,
-                                "ip": _STR,
-                                "last_seen": _NUM,
-                                "vendor": _NULL_STR,
-                                "mac_kind": _MAC_KIND,
-                            }
-                        ),
-                    },
-                    "networks": {
-                        "type": "array",
-                        "items": _obj(
-                            {
-                                "household": _STR,
-                                "bssid": _STR,
-                                "ssid": _STR,
-                                "last_seen": _NUM,
-                                "vendor": _NULL_STR,
-                                "mac_kind": _MAC_KIND,
-                            }
-                        ),
-                    },
-                    "tvs": {"type": "array", "items": _obj({"household": _STR, "tv_id": _STR, "mac": _STR})},
-                }
-            ),
-            "Erasure": _obj(
-                {
-                    "id": _INT,
-                    "erased_at": _NUM,
-                    "actor": _STR,
-                    "subject_kind": {"type": "string", "enum": ["household", "tv"]},
-                    "subject": _STR,
-                    **counts,
-                }
-            ),
-            "Erased": _obj({"erased": _ref("Erasure")}),
-            "ErasurePage": _obj({"erasures": {"type": "array", "items": _ref("Erasure")}, **page}),
-            "ErasureCheck": _obj(
-                {
-                    "subject_kind": {"type": "string", "enum": ["household", "tv"]},
-                    "subject": _STR,
-                    "clean": {"type": "boolean"},
-                    "residual_rows": _obj(counts),
-                    "erasures": {"type": "array", "items": _ref("Erasure")},
-                }
-            ),
-        }
-    )
-    return schemas
+    return {
+        "Error": {
+            "type": "object",
+            "properties": {"error": _STR, "detail": _STR, "errors": {"type": "array"}},
+            "required": ["error", "detail"],
+        },
+        "Accepted": _obj(
+            {"status": {"const": "ok"}, "receipt": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}
+        ),
+        "Health": _obj({"status": {"const": "ok"}}),
+        "Stats": _obj(
+            {
+                "households": _COUNT,
+                "tvs": _COUNT,
+                "reports": _COUNT,
+                "bytes_received": _COUNT,
+                "devices": _COUNT,
+                "networks": _COUNT,
+                "reports_per_hour": {"type": "array", "items": _obj({"hour": _INT, "reports": _COUNT})},
+            }
+        ),
+        "HouseholdRow": _obj(
+            {
+                "household": _STR,
+                "reports": _COUNT,
+                "tvs": _COUNT,
+                "devices": _COUNT,
+                "networks": _COUNT,
+                "first_received": _NUM,
+                "last_received": _NUM,
+                "bytes_received": _COUNT,
+            }
+        ),
+        "HouseholdPage": _obj({"households": {"type": "array", "items": _ref("HouseholdRow")}, **page}),
+        "TvSummary": _obj(
+            {
+                "tv_id": _STR,
+                "vendor": _STR,
+                "model": _STR,
+                "mac": _STR,
+                "ip": _STR,
+                "sdk_name": _STR,
+                "sdk_version": _STR,
+                "consent": _STR,
+                "reports": _COUNT,
+                "first_received": _NUM,
+                "last_received": _NUM,
+            }
+        ),
+        "Household": _obj(
+            {
+                "household": _STR,
+                "reports": _COUNT,
+                "first_received": _NUM,
+                "last_received": _NUM,
+                "bytes_received": _COUNT,
+                "host_entries": _COUNT,
+                "wifi_entries": _COUNT,
+                "devices": _COUNT,
+                "networks": _COUNT,
+                "tvs": {"type": "array", "items": _ref("TvSummary")},
+            }
+        ),
+        "Device": _obj(
+            {
+                "mac": _STR,
+                "vendor": _NULL_STR,
+                "mac_kind": _MAC_KIND,
+                "ip": _STR,
+                "hostname": _NULL_STR,
+                "first_seen": _NUM,
+                "last_seen": _NUM,
+                "sightings": _COUNT,
+            }
+        ),
+        "DeviceDetail": _obj(
+            {
+                "household": _STR,
+                "mac": _STR,
+                "vendor": _NULL_STR,
+                "mac_kind": _MAC_KIND,
+                "ip": _STR,
+                "hostname": _NULL_STR,
+                "first_seen": _NUM,
+                "last_seen": _NUM,
+                "sightings": _COUNT,
+                "rtt_history": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "report_id": _INT,
+                            "tv_id": _STR,
+                            "received_at": _NUM,
+                            "ip": _STR,
+                            "rtt_ms": _NULL_NUM,
+                        }
+                    ),
+                },
+            }
+        ),
+        "Network": _obj(
+            {
+                "bssid": _STR,
+                "ssid": _STR,
+                "vendor": _NULL_STR,
+                "mac_kind": _MAC_KIND,
+                "first_seen": _NUM,
+                "last_seen": _NUM,
+                "sightings": _COUNT,
+            }
+        ),
+        "Devices": _obj({"household": _STR, "devices": {"type": "array", "items": _ref("Device")}}),
+        "Networks": _obj({"household": _STR, "networks": {"type": "array", "items": _ref("Network")}}),
+        "ReportSummary": _obj({**report_summary, "host_count": _COUNT, "wifi_count": _COUNT}),
+        "StoredReport": _obj(
+            {
+                **report_summary,
+                "hosts": {"type": "array", "items": _ref("Host")},
+                "wifi": {"type": "array", "items": _ref("Wifi")},
+            }
+        ),
+        "ReportPage": _obj({"reports": {"type": "array", "items": _ref("ReportSummary")}, **page}),
+        "Timeline": _obj(
+            {
+                "tv": _STR,
+                "households": {"type": "array", "items": _STR},
+                "reports": {"type": "array", "items": _ref("ReportSummary")},
+                **page,
+            }
+        ),
+        "HouseholdExport": _obj(
+            {
+                "household": _ref("Household"),
+                "devices": {"type": "array", "items": _ref("Device")},
+                "networks": {"type": "array", "items": _ref("Network")},
+                "reports": {"type": "array", "items": _ref("StoredReport")},
+            }
+        ),
+        "SearchResult": _obj(
+            {
+                "q": _STR,
+                "devices": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "household": _STR,
+                            "mac": _STR,
+                            "hostname": _NULL_STR,
+                            "ip": _STR,
+                            "last_seen": _NUM,
+                            "vendor": _NULL_STR,
+                            "mac_kind": _MAC_KIND,
+                        }
+                    ),
+                },
+                "networks": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "household": _STR,
+                            "bssid": _STR,
+                            "ssid": _STR,
+                            "last_seen": _NUM,
+                            "vendor": _NULL_STR,
+                            "mac_kind": _MAC_KIND,
+                        }
+                    ),
+                },
+                "tvs": {"type": "array", "items": _obj({"household": _STR, "tv_id": _STR, "mac": _STR})},
+            }
+        ),
+        "Erasure": _obj(
+            {
+                "id": _INT,
+                "erased_at": _NUM,
+                "actor": _STR,
+                "subject_kind": {"type": "string", "enum": ["household", "tv"]},
+                "subject": _STR,
+                **counts,
+            }
+        ),
+        "Erased": _obj({"erased": _ref("Erasure")}),
+        "ErasurePage": _obj({"erasures": {"type": "array", "items": _ref("Erasure")}, **page}),
+        "ErasureCheck": _obj(
+            {
+                "subject_kind": {"type": "string", "enum": ["household", "tv"]},
+                "subject": _STR,
+                "clean": {"type": "boolean"},
+                "residual_rows": _obj(counts),
+                "erasures": {"type": "array", "items": _ref("Erasure")},
+            }
+        ),
+    }
 
 
 def _paths() -> dict[str, Any]:
@@ -348,23 +367,43 @@ def _paths() -> dict[str, Any]:
                         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
                     },
                 },
-                "responses": {"200": _json(_ref("Accepted"), "Stored and committed."), **ingest_errors},
+                "responses": {
+                    "200": {
+                        **_json(
+                            _ref("Accepted"), "Stored and committed; the receipt is a digest of the body."
+                        ),
+                        "headers": {
+                            "X-Report-Id": {
+                                "description": "The stored report's id.",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    },
+                    **ingest_errors,
+                },
             }
         },
         "/api/v1/stats": {
             "get": _admin(
-                "Totals and reports per hour.", _json(_ref("Stats"), "Totals."), not_found=False, bad_request=False
+                "Totals and reports per hour.",
+                _json(_ref("Stats"), "Totals."),
+                not_found=False,
+                bad_request=False,
             )
         },
         "/api/v1/households": {
             "get": _admin(
-                "Households, by id.", _json(_ref("HouseholdPage"), "A page of households."), parameters=_PAGE,
+                "Households, by id.",
+                _json(_ref("HouseholdPage"), "A page of households."),
+                parameters=_PAGE,
                 not_found=False,
             )
         },
         "/api/v1/households/{household}": {
             "get": _admin(
-                "One household's summary.", _json(_ref("Household"), "The summary."), parameters=[_HOUSEHOLD],
+                "One household's summary.",
+                _json(_ref("Household"), "The summary."),
+                parameters=[_HOUSEHOLD],
                 bad_request=False,
             ),
             "delete": _admin(
@@ -386,7 +425,10 @@ def _paths() -> dict[str, Any]:
             "get": _admin(
                 "One device with its IP and RTT at every sighting.",
                 _json(_ref("DeviceDetail"), "The device."),
-                parameters=[_HOUSEHOLD, _path_param("mac", "The device's MAC as reported.", {"type": "string", "minLength": 1})],
+                parameters=[
+                    _HOUSEHOLD,
+                    _path_param("mac", "The device's MAC as reported.", {"type": "string", "minLength": 1}),
+                ],
                 bad_request=False,
             )
         },
@@ -472,7 +514,12 @@ def _paths() -> dict[str, Any]:
                 "Devices, networks and TVs whose MAC, hostname, IP, SSID or id contains q.",
                 _json(_ref("SearchResult"), "Matches."),
                 parameters=[
-                    _query("q", "Text to find.", {"type": "string", "minLength": 1, "maxLength": 128}, required=True),
+                    _query(
+                        "q",
+                        "Text to find.",
+                        {"type": "string", "minLength": 1, "maxLength": 128},
+                        required=True,
+                    ),
                     _PAGE[0],
                 ],
                 not_found=False,

@@ -3,10 +3,9 @@
 The schema is in ``collector_mock.tables``; reads are in ``collector_mock.queries``. This module knows
 nothing of Flask; ``collector_mock.db`` gives each request its connection.
 
-Writing a batch of reports is one multi-row INSERT in autocommit mode: one statement, one implicit
-transaction (so every report is whole or absent), and one call into SQLite. That last point matters under
-load: each call releases Python's GIL, and getting it back in a process whose request threads are busy
-costs about half a millisecond, so a writer that made one call per row spent most of its time waiting.
+A batch of reports is written in one transaction by a handful of multi-row statements (the reports, the
+device sightings, the network sightings), whatever the batch's size: each call into SQLite releases
+Python's GIL and has to win it back from the request threads, so the writer makes few calls.
 """
 
 from __future__ import annotations
@@ -22,7 +21,15 @@ from pydantic import TypeAdapter
 
 from .queries import StoreReads
 from .schema import Host, Report, Wifi
-from .tables import DDL, DERIVED_TABLES, SCHEMA_VERSION, derived_temp_table, replay_sql
+from .tables import (
+    DDL,
+    DERIVED_TABLES,
+    DEVICE_UPSERT,
+    NETWORK_UPSERT,
+    SCHEMA_VERSION,
+    derived_temp_table,
+    replay_sql,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -38,13 +45,15 @@ BUSY_TIMEOUT_MS = 5000
 SYNCHRONOUS_MODES = ("NORMAL", "FULL")
 
 _REPORT_COLUMNS = (
-    "home, tv_id, sdk_name, sdk_version, cycle, collected_at, received_at, consent, encoding, remote_addr,"
+    "id, home, tv_id, sdk_name, sdk_version, cycle, collected_at, received_at, consent, encoding, remote_addr,"
     " body_bytes, tv_vendor, tv_model, tv_mac, tv_ip, hosts, wifi"
 )
-_WIDTH = _REPORT_COLUMNS.count(",") + 1
-_ROW = "(" + ", ".join("?" * _WIDTH) + ")"
-# SQLite's default SQLITE_MAX_VARIABLE_NUMBER (since 3.32) bounds the rows of one statement.
-MAX_ROWS_PER_STATEMENT = 32_766 // _WIDTH
+_INSERT_REPORTS = f"INSERT INTO reports ({_REPORT_COLUMNS}) VALUES {{values}}"
+_NEXT_REPORT_ID = (
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'reports'), 0),"
+    " coalesce((SELECT max(id) FROM reports), 0)) + 1"
+)
+_MAX_VARIABLES = 32_766  # SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32
 
 _HOSTS_JSON = TypeAdapter(list[Host])
 _WIFI_JSON = TypeAdapter(list[Wifi])
@@ -56,17 +65,23 @@ class StoreError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class PreparedReport:
-    """A validated report as the ``reports`` row it will become; built outside the write lock."""
+    """A validated report as the rows it will write; built by the request thread, outside the write lock.
+
+    ``row`` is its ``reports`` row without the id; ``devices`` and ``networks`` its sightings (a MAC or
+    BSSID listed twice in one report is one sighting: the last entry wins).
+    """
 
     home: str
     tv_id: str
     row: tuple[Any, ...]
+    devices: list[tuple[Any, ...]]
+    networks: list[tuple[Any, ...]]
 
 
 def prepare_report(
     report: Report, *, received_at: float, encoding: str, remote_addr: str | None, body_bytes: int
 ) -> PreparedReport:
-    """The ``reports`` row of ``report`` (its entries serialised as JSON, exactly as validated)."""
+    """The rows of ``report`` (its entries serialised as JSON, exactly as validated)."""
     tv = report.tv
     row = (
         tv.home,
@@ -87,7 +102,16 @@ def prepare_report(
         _HOSTS_JSON.dump_json(report.hosts).decode(),
         _WIFI_JSON.dump_json(report.wifi).decode(),
     )
-    return PreparedReport(tv.home, tv.id, row)
+    home, seen = tv.home, received_at
+    latest = {h.mac: h for h in report.hosts}
+    heard = {w.bssid: w for w in report.wifi}
+    return PreparedReport(
+        home,
+        tv.id,
+        row,
+        [(home, h.mac, h.ip, h.hostname, seen, seen, 1) for h in latest.values()],
+        [(home, w.bssid, w.ssid, seen, seen, 1) for w in heard.values()],
+    )
 
 
 def _connect(path: str | os.PathLike[str], synchronous: str = "NORMAL") -> sqlite3.Connection:
@@ -182,28 +206,22 @@ class Store(StoreReads):
         if not batch:
             return []
         conn = self._conn
-        if len(batch) <= MAX_ROWS_PER_STATEMENT:
-            last = self._insert(batch)  # autocommit: the statement is the transaction
-        else:
-            # IMMEDIATE takes the write lock at once, so a busy database waits here (busy_timeout) rather
-            # than failing midway when a read lock cannot be upgraded.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for start in range(0, len(batch), MAX_ROWS_PER_STATEMENT):
-                    last = self._insert(batch[start : start + MAX_ROWS_PER_STATEMENT])
-                conn.execute("COMMIT")
-            except BaseException:
-                self.rollback_open_transaction()
-                raise
-        # One statement (or one transaction) inserts its rows one after the other, and an AUTOINCREMENT
-        # rowid is the largest so far plus one, so the batch's ids are consecutive and end at the last one.
-        return list(range(last - len(batch) + 1, last + 1))
-
-    def _insert(self, batch: Sequence[PreparedReport]) -> int:
-        sql = f"INSERT INTO reports ({_REPORT_COLUMNS}) VALUES " + ", ".join([_ROW] * len(batch))
-        cursor = self._conn.execute(sql, [value for p in batch for value in p.row])
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        # IMMEDIATE takes the write lock at once, so a busy database waits here (busy_timeout) rather than
+        # failing midway when a read lock cannot be upgraded.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Ids are given explicitly, so the reports go in one statement: the write lock is held.
+            first = conn.execute(_NEXT_REPORT_ID).fetchone()[0]
+            ids = list(range(first, first + len(batch)))
+            _insert_rows(conn, _INSERT_REPORTS, [(i, *p.row) for i, p in zip(ids, batch, strict=True)])
+            # Report order is id order, so the derived tables see the sightings in id order.
+            _insert_rows(conn, DEVICE_UPSERT, [row for p in batch for row in p.devices])
+            _insert_rows(conn, NETWORK_UPSERT, [row for p in batch for row in p.networks])
+            conn.execute("COMMIT")
+        except BaseException:
+            self.rollback_open_transaction()
+            raise
+        return ids
 
     # -- erasure ------------------------------------------------------------------------------------
 
@@ -303,3 +321,22 @@ class Store(StoreReads):
         finally:
             conn.execute("ROLLBACK")  # also drops the temporary tables
         return problems
+
+
+def _insert_rows(conn: sqlite3.Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run ``sql`` (with a ``{values}`` slot) on ``rows``, in order, in as few statements as possible.
+
+    The rows of one statement are as many as SQLite's limit on parameters allows, rounded down to a power
+    of two, and so are the following ones: few distinct statements for the sqlite3 module to cache.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    placeholder = "(" + ", ".join("?" * width) + ")"
+    most = 1 << ((_MAX_VARIABLES // width).bit_length() - 1)
+    start = 0
+    while start < len(rows):
+        size = min(most, 1 << ((len(rows) - start).bit_length() - 1))
+        chunk = rows[start : start + size]
+        conn.execute(sql.format(values=", ".join([placeholder] * size)), [v for row in chunk for v in row])
+        start += size

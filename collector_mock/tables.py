@@ -6,21 +6,28 @@
 - ``hosts`` and ``wifi``: *views* with one row per entry (``report_id, seq, ...``). Entries are stored as
   one JSON document per report rather than one row each: 23 B-tree inserts fewer for a typical report.
 - ``devices`` (per home and MAC) and ``networks`` (per home and BSSID): the household profile the data
-  company builds. A trigger on ``reports`` updates them in the same statement that stores the report, so
-  they cannot disagree with the reports, whoever inserts them.
+  company builds, updated in the same transaction that stores the reports that feed it.
 - ``erasures``: the audit log of erasures (who, when, what, how many rows).
 
 ``first_seen``/``last_seen`` are the collector's receive times, not the SDK's ``collected_at``: the
 collector trusts its own clock. A later sighting replaces a device's IP and hostname; an earlier one (a
 late retry) only fills a hostname still unknown; a MAC listed twice in one report is one sighting (the
 last entry wins); an empty SSID (a hidden network's beacon) never erases a name learnt earlier. Because
-the trigger applies these rules report by report in id order, replaying the reports in id order
+ingest applies these rules report by report in id order, replaying the reports in id order
 (``replay_sql``) rebuilds the same rows: that is how a TV's erasure and ``Store.verify`` work.
 """
 
 from __future__ import annotations
 
-__all__ = ["DDL", "DERIVED_TABLES", "SCHEMA_VERSION", "derived_temp_table", "replay_sql"]
+__all__ = [
+    "DDL",
+    "DERIVED_TABLES",
+    "DEVICE_UPSERT",
+    "NETWORK_UPSERT",
+    "SCHEMA_VERSION",
+    "derived_temp_table",
+    "replay_sql",
+]
 
 SCHEMA_VERSION = 2
 DERIVED_TABLES = ("devices", "networks")
@@ -43,8 +50,8 @@ CREATE TABLE reports (
     tv_model     TEXT    NOT NULL,
     tv_mac       TEXT    NOT NULL,
     tv_ip        TEXT    NOT NULL,
-    hosts        TEXT    NOT NULL CHECK (json_type(hosts) = 'array'),
-    wifi         TEXT    NOT NULL CHECK (json_type(wifi) = 'array')
+    hosts        TEXT    NOT NULL,  -- JSON array of the report's host entries, as sent
+    wifi         TEXT    NOT NULL   -- JSON array of its Wi-Fi entries
 )"""
 
 _DEVICES = """
@@ -96,18 +103,9 @@ CREATE VIEW wifi (report_id, seq, ssid, bssid, rssi, channel) AS
            json_extract(e.value, '$.rssi'), json_extract(e.value, '$.channel')
     FROM reports AS r, json_each(r.wifi) AS e"""
 
-# {home}, {seen}, {order}, {partition} and {source} are filled for the trigger (one report: NEW) or for
-# a replay (many reports, in id order). In ON CONFLICT ... DO UPDATE the right-hand sides see the row as
-# it was before the update, so the CASEs compare the incoming sighting with the stored last_seen.
-_DEVICE_SIGHTINGS = """
-INSERT INTO {table} (home, mac, ip, hostname, first_seen, last_seen, sightings)
-SELECT home, mac, ip, hostname, seen, seen, 1 FROM (
-    SELECT {home} AS home, {seen} AS seen, {order} AS ord, json_extract(e.value, '$.mac') AS mac,
-           json_extract(e.value, '$.ip') AS ip, json_extract(e.value, '$.hostname') AS hostname,
-           row_number() OVER (PARTITION BY {partition} json_extract(e.value, '$.mac') ORDER BY e.key DESC) AS n
-    FROM {source}
-)
-WHERE n = 1 ORDER BY ord
+# In ON CONFLICT ... DO UPDATE the right-hand sides see the row as it was before the update, so the CASEs
+# compare the incoming sighting with the stored last_seen.
+_DEVICE_CONFLICT = """
 ON CONFLICT (home, mac) DO UPDATE SET
     ip = CASE WHEN excluded.last_seen >= {table}.last_seen THEN excluded.ip ELSE {table}.ip END,
     hostname = CASE WHEN excluded.last_seen >= {table}.last_seen
@@ -117,15 +115,7 @@ ON CONFLICT (home, mac) DO UPDATE SET
     last_seen = max({table}.last_seen, excluded.last_seen),
     sightings = {table}.sightings + 1"""
 
-_NETWORK_SIGHTINGS = """
-INSERT INTO {table} (home, bssid, ssid, first_seen, last_seen, sightings)
-SELECT home, bssid, ssid, seen, seen, 1 FROM (
-    SELECT {home} AS home, {seen} AS seen, {order} AS ord, json_extract(e.value, '$.bssid') AS bssid,
-           json_extract(e.value, '$.ssid') AS ssid,
-           row_number() OVER (PARTITION BY {partition} json_extract(e.value, '$.bssid') ORDER BY e.key DESC) AS n
-    FROM {source}
-)
-WHERE n = 1 ORDER BY ord
+_NETWORK_CONFLICT = """
 ON CONFLICT (home, bssid) DO UPDATE SET
     ssid = CASE WHEN excluded.ssid <> '' AND (excluded.last_seen >= {table}.last_seen OR {table}.ssid = '')
                 THEN excluded.ssid ELSE {table}.ssid END,
@@ -133,12 +123,35 @@ ON CONFLICT (home, bssid) DO UPDATE SET
     last_seen = max({table}.last_seen, excluded.last_seen),
     sightings = {table}.sightings + 1"""
 
-_FROM_NEW = {"home": "NEW.home", "seen": "NEW.received_at", "order": "0", "partition": ""}
-_TRIGGER = f"""
-CREATE TRIGGER reports_derive AFTER INSERT ON reports BEGIN
-{_DEVICE_SIGHTINGS.format(table="devices", source="json_each(NEW.hosts) AS e", **_FROM_NEW)};
-{_NETWORK_SIGHTINGS.format(table="networks", source="json_each(NEW.wifi) AS e", **_FROM_NEW)};
-END"""
+_DEVICE_COLUMNS = "home, mac, ip, hostname, first_seen, last_seen, sightings"
+_NETWORK_COLUMNS = "home, bssid, ssid, first_seen, last_seen, sightings"
+
+# Ingest passes the sightings as rows of values (prepared in Python, last entry per MAC already chosen).
+DEVICE_UPSERT = f"INSERT INTO devices ({_DEVICE_COLUMNS}) VALUES {{values}}" + _DEVICE_CONFLICT.format(table="devices")
+NETWORK_UPSERT = f"INSERT INTO networks ({_NETWORK_COLUMNS}) VALUES {{values}}" + _NETWORK_CONFLICT.format(
+    table="networks"
+)
+
+# A replay reads the sightings back out of the stored reports, in id order.
+_DEVICE_REPLAY = """
+INSERT INTO {table} (home, mac, ip, hostname, first_seen, last_seen, sightings)
+SELECT home, mac, ip, hostname, seen, seen, 1 FROM (
+    SELECT r.home AS home, r.received_at AS seen, r.id AS ord, json_extract(e.value, '$.mac') AS mac,
+           json_extract(e.value, '$.ip') AS ip, json_extract(e.value, '$.hostname') AS hostname,
+           row_number() OVER (PARTITION BY r.id, json_extract(e.value, '$.mac') ORDER BY e.key DESC) AS n
+    FROM reports AS r, json_each(r.hosts) AS e {where}
+)
+WHERE n = 1 ORDER BY ord"""
+
+_NETWORK_REPLAY = """
+INSERT INTO {table} (home, bssid, ssid, first_seen, last_seen, sightings)
+SELECT home, bssid, ssid, seen, seen, 1 FROM (
+    SELECT r.home AS home, r.received_at AS seen, r.id AS ord, json_extract(e.value, '$.bssid') AS bssid,
+           json_extract(e.value, '$.ssid') AS ssid,
+           row_number() OVER (PARTITION BY r.id, json_extract(e.value, '$.bssid') ORDER BY e.key DESC) AS n
+    FROM reports AS r, json_each(r.wifi) AS e {where}
+)
+WHERE n = 1 ORDER BY ord"""
 
 DDL: tuple[str, ...] = (
     _REPORTS,
@@ -150,24 +163,17 @@ DDL: tuple[str, ...] = (
     _ERASURES,
     _HOSTS_VIEW,
     _WIFI_VIEW,
-    _TRIGGER,
 )
 
 
 def replay_sql(derived: str, table: str, where: str = "") -> str:
-    """SQL that feeds the reports matching ``where`` (in id order) into ``table``, as the trigger did.
+    """SQL that feeds the reports matching ``where`` (in id order) into ``table``, as ingest did.
 
     ``derived`` is ``"devices"`` or ``"networks"``; ``table`` the table to fill (itself, or a check copy).
     """
-    template, column = (_DEVICE_SIGHTINGS, "hosts") if derived == "devices" else (_NETWORK_SIGHTINGS, "wifi")
-    return template.format(
-        table=table,
-        home="r.home",
-        seen="r.received_at",
-        order="r.id",
-        partition="r.id,",
-        source=f"reports AS r, json_each(r.{column}) AS e {where}",
-    )
+    if derived == "devices":
+        return _DEVICE_REPLAY.format(table=table, where=where) + _DEVICE_CONFLICT.format(table=table)
+    return _NETWORK_REPLAY.format(table=table, where=where) + _NETWORK_CONFLICT.format(table=table)
 
 
 def derived_temp_table(derived: str, name: str) -> str:

@@ -24,6 +24,18 @@ try:  # the collector's own commands live with the collector
 except ImportError:  # pragma: no cover - only while collector_mock.cli does not exist yet
     pass
 
+from testbed.commands.bench import bench_command, report_command  # noqa: E402
+
+app.command("bench")(bench_command)
+app.command("report")(report_command)
+
+from testbed.emu.cli import compare as _compare  # noqa: E402 - the container backend's commands
+from testbed.emu.cli import images_app, lab_app  # noqa: E402
+
+app.add_typer(lab_app, name="lab")
+app.add_typer(images_app, name="images")
+app.command("compare")(_compare)
+
 err = Console(stderr=True, soft_wrap=True)  # never wrap an error message in the middle of a path
 out = Console()
 
@@ -39,8 +51,16 @@ def run(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run directory.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar, no summary.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    scheduler: Annotated[str | None, typer.Option(help="Run household shards on this Dask scheduler (tcp://HOST:8786).")] = None,
+    dask_local: Annotated[int | None, typer.Option(help="Run household shards on a local Dask cluster of N processes.")] = None,
+    split_capture: Annotated[bool, typer.Option("--split-capture", help="Keep one capture part per shard (capture/ with index.json).")] = False,
+    backend: Annotated[str, typer.Option(help="sim (simulated time) or docker (containers, real time).")] = "sim",
+    interval: Annotated[str | None, typer.Option(help="docker: compress the SDK cycle to this (60s).")] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="docker: leave the lab running (tvtestbed lab ...).")] = False,
+    fault: Annotated[list[str] | None, typer.Option(help="docker: kill:NODE@40s, stop:NODE@T, start:NODE@T.")] = None,
 ) -> None:
     """Simulate a scenario into a run directory: labelled capture, ground truth, collector database."""
+    from testbed.distributed import ClusterSpec
     from testbed.run import run_scenario
     from testbed.scenario import load_scenario
 
@@ -52,19 +72,55 @@ def run(
     if duration is not None:
         overrides["duration"] = duration
     sc = load_scenario(scenario, overrides)
+    cluster = ClusterSpec(scheduler, dask_local)
     show = not quiet and not as_json
+    if backend not in ("sim", "docker"):
+        raise typer.BadParameter("sim or docker", param_hint="--backend")
+    if backend == "docker":  # the container backend: real time, same run directory
+        from testbed.emu.cli import run_docker_command
+
+        summary = run_docker_command(sc, out_dir, interval=interval, force=force, keep=keep, faults=fault or [],
+                                     show=show)
+        if show:
+            _print_summary(summary)
+        if as_json:
+            print(json.dumps(summary.to_dict(), indent=1))
+        return
     if show:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
                       TextColumn("{task.fields[frames]:>12,} frames"), TimeElapsedColumn(), TimeRemainingColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task(f"{sc.name} ({sc.households.count} homes)", total=1.0, frames=0)
-            summary = run_scenario(sc, out_dir, workers=workers, force=force,
+            summary = run_scenario(sc, out_dir, workers=workers, force=force, cluster=cluster,
+                                   split_capture=split_capture,
                                    progress=lambda frac, s: bar.update(task, completed=frac, frames=s.frames))
         _print_summary(summary)
     else:
-        summary = run_scenario(sc, out_dir, workers=workers, force=force)
+        summary = run_scenario(sc, out_dir, workers=workers, force=force, cluster=cluster, split_capture=split_capture)
     if as_json:
         print(json.dumps(summary.to_dict(), indent=1))
+
+
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="A sweep file (scenarios, seeds, overrides, detectors).")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Sweep directory (default: sweeps/NAME).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Local pool processes (default: CPUs).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Run tasks on this Dask scheduler (tcp://HOST:8786).")] = None,
+    dask_local: Annotated[int | None, typer.Option(help="Run tasks on a local Dask cluster of N processes.")] = None,
+) -> None:
+    """Run and bench every (scenario, seed), reusing finished ones; tables with 95% CIs across seeds."""
+    from testbed.distributed import ClusterSpec
+    from testbed.sweep import load_sweep
+    from testbed.sweep.progress import run_with_progress
+
+    spec = load_sweep(sweep_file)
+    outcome = run_with_progress(spec, out_dir or Path("sweeps") / spec.name, ClusterSpec(scheduler, dask_local),
+                                workers, base=sweep_file.parent, console=err)
+    out.print(f"Sweep [bold]{outcome.out}[/]: {outcome.ran} tasks run, {outcome.reused} reused, "
+              f"{len(outcome.failures)} failed; results.csv, aggregate.md, plots/")
+    if outcome.failures:
+        raise typer.Exit(1)
 
 
 def _print_summary(s: Any) -> None:

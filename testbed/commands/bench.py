@@ -8,13 +8,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from testbed.commands.artifacts import spec_dirname, write_json_atomic, write_jsonl_atomic
 from testbed.errors import TestbedError
 from testbed.score import DEFAULT_DELTA, LEAK_FIELDS, check_run_dir, load_run_truth, score_run
 
-#: Detectors that learn from a benign capture; a detector may also say so itself with ``requires_fit``.
+#: Detectors known to learn from a benign capture, for a detector that does not say so with ``learns``.
 LEARNING = frozenset({"flow-anomaly"})
 
 err = Console(stderr=True, soft_wrap=True)
@@ -37,7 +38,9 @@ def _detect_api() -> types.ModuleType:
 
 
 def _needs_fit(spec: str, detector: Any) -> bool:
-    declared = getattr(detector, "requires_fit", None)
+    declared = getattr(detector, "learns", None)  # the detector contract's ClassVar
+    if declared is None:
+        declared = getattr(detector, "requires_fit", None)
     if declared is not None:
         return bool(declared)
     return spec.split(",", 1)[0].strip() in LEARNING
@@ -100,9 +103,11 @@ def _detect_all(api: Any, capture: Any, detectors: dict[str, tuple[str, Any]]) -
     dets = [det for _, det in detectors.values()]
     try:
         if hasattr(api, "run_detectors"):
-            by_name = api.run_detectors(capture, dets)
-            if len(by_name) == len(dets):  # results come back in the order the detectors were given
-                return dict(zip(detectors, by_name.values(), strict=True))
+            found = api.run_detectors(capture, dets)
+            # A list in the order given (a dict keyed by name, also in that order, is accepted too).
+            lists = list(found.values()) if isinstance(found, dict) else list(found)
+            if len(lists) == len(dets):
+                return dict(zip(detectors, lists, strict=True))
         return {spec: list(det.detect(capture)) for spec, (_, det) in detectors.items()}
     except Exception as exc:
         if "NotFitted" in type(exc).__name__:
@@ -117,27 +122,36 @@ def _fmt(value: float | None, pct: bool = True) -> str:
 
 
 def bench_table(run: Path, results: dict[str, dict[str, Any]]) -> Table:
-    """The per-detector summary table that ``bench`` prints."""
-    table = Table(title=f"Bench on {run}", title_justify="left")
+    """The summary ``bench`` prints: one row per measure, one column per detector (fits a terminal)."""
+    table = Table(title=f"Bench on {escape(str(run))}", title_justify="left")
+    table.add_column("measure", style="bold")
+    for spec in results:
+        table.add_column(escape(spec), justify="right", overflow="fold")
     kinds = sorted({k for r in results.values() for k, v in r["recall"]["by_kind"].items()
                     if v.get("observable", True)})
-    for col in ["detector", "incidents (FP)", *(f"recall {k}" for k in kinds), "recall", "precision", "F1",
-                "FP/home-h", "TTD med/p90 s", "pre-exfil", "leak recall", "PR-AUC"]:
-        table.add_column(col, justify="left" if col == "detector" else "right")
-    for spec, r in results.items():
-        by_kind = r["recall"]["by_kind"]
-        ttd = r["ttd"]["overall"]
-        leak = " ".join(f"{f}:{_fmt(r['field_recall'][f]['recall'])}" for f in LEAK_FIELDS
-                        if r["field_recall"][f]["uploads"]) if r["leak_detector"] else "-"
-        flows = r.get("flows") or {}
-        table.add_row(
-            spec, f"{r['incidents']['total']} ({r['incidents']['false']})",
-            *(_fmt(by_kind.get(k, {}).get("recall")) for k in kinds),
-            _fmt(r["recall"]["overall"]), _fmt(r["precision"]), _fmt(r["f1"]),
-            _fmt(r["fp_per_home_hour"], pct=False),
-            f"{_fmt(ttd['median'], False)}/{_fmt(ttd['p90'], False)}",
-            _fmt(r["pre_exfil"]["rate"]), leak, _fmt(flows.get("pr_auc"), pct=False),
-        )
+    rows: list[tuple[str, list[str]]] = [
+        ("alerts", [str(r["alerts"]) for r in results.values()]),
+        ("incidents (FP)", [f"{r['incidents']['total']} ({r['incidents']['false']})" for r in results.values()]),
+    ]
+    rows += [(f"recall {k}", [_fmt(r["recall"]["by_kind"].get(k, {}).get("recall")) for r in results.values()])
+             for k in kinds]
+    rows += [
+        ("recall (observable)", [_fmt(r["recall"]["overall"]) for r in results.values()]),
+        ("precision (incidents)", [_fmt(r["precision"]) for r in results.values()]),
+        ("F1", [_fmt(r["f1"], pct=False) for r in results.values()]),
+        ("FP / home-hour", [_fmt(r["fp_per_home_hour"], pct=False) for r in results.values()]),
+        ("TTD median / p90 (s)", [f"{_fmt(r['ttd']['overall']['median'], False)} / "
+                                  f"{_fmt(r['ttd']['overall']['p90'], False)}" for r in results.values()]),
+        ("pre-exfil cycles", [_fmt(r["pre_exfil"]["rate"]) for r in results.values()]),
+    ]
+    if any(r["leak_detector"] for r in results.values()):
+        rows += [(f"leak recall {f}", [_fmt(r["field_recall"][f]["recall"]) if r["leak_detector"] else "-"
+                                       for r in results.values()]) for f in LEAK_FIELDS]
+    if any(r.get("flows") for r in results.values()):
+        for key, label in (("pr_auc", "flow PR-AUC"), ("roc_auc", "flow ROC-AUC"), ("tpr_at_fpr", "TPR @ FPR 1e-3")):
+            rows.append((label, [_fmt((r.get("flows") or {}).get(key), pct=False) for r in results.values()]))
+    for label, cells in rows:
+        table.add_row(label, *cells)
     return table
 
 
@@ -152,10 +166,10 @@ def bench_command(
     try:
         results = run_bench(run, detector, train, delta)
     except TestbedError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, markup=True)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
     out.print(bench_table(run, results))
-    out.print(f"Scores in [bold]{run / 'bench'}[/]/<detector>/scores.json")
+    out.print(f"Scores in [bold]{escape(str(run / 'bench'))}[/]/<detector>/scores.json")
 
 
 def report_command(
@@ -168,6 +182,7 @@ def report_command(
     try:
         written = write_report(runs, out_dir or runs[0])
     except TestbedError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
-    out.print(f"Report: [bold]{written['md']}[/] and [bold]{written['html']}[/] ({written['plots']} plots)")
+    out.print(f"Report: [bold]{escape(str(written['md']))}[/] and [bold]{escape(str(written['html']))}[/] "
+              f"({written['plots']} plots)")

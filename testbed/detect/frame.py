@@ -7,6 +7,7 @@ every detector in a pass shares the work.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 
 import dpkt
@@ -40,7 +41,7 @@ def ip_text(b: bytes) -> str:
     """Dotted quad for four address bytes."""
     s = _IP_TEXT.get(b)
     if s is None:
-        s = _IP_TEXT[b] = "%d.%d.%d.%d" % tuple(b)
+        s = _IP_TEXT[b] = f"{b[0]}.{b[1]}.{b[2]}.{b[3]}"
     return s
 
 
@@ -91,7 +92,7 @@ class Frame:
         if et != ETH_IPV4 or n < off + 20 or raw[off] >> 4 != 4:
             return
         total = (raw[off + 2] << 8) | raw[off + 3]
-        end = off + total if 20 <= total and off + total < n else n
+        end = off + total if total >= 20 and off + total < n else n
         proto = self.ip_proto = raw[off + 9]
         self.ip_src = ip_text(raw[off + 12:off + 16])
         self.ip_dst = ip_text(raw[off + 16:off + 20])
@@ -183,10 +184,8 @@ class Frame:
         if self._dns is None:
             self._dns = False
             if self.ip_proto == PROTO_UDP and (self.sport in DNS_PORTS or self.dport in DNS_PORTS):
-                try:
+                with contextlib.suppress(dpkt.UnpackError, IndexError, struct.error, UnicodeDecodeError):
                     self._dns = dpkt.dns.DNS(self.payload)
-                except (dpkt.UnpackError, IndexError, struct.error, UnicodeDecodeError):
-                    pass
         return self._dns or None
 
 

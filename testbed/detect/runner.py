@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .alert import Alert
-from .base import Detector, Watch
+from .base import Detector, DetectorError, Watch
 from .capture import Capture
 
 
@@ -22,6 +22,8 @@ def run_detectors(capture: Capture, detectors: Sequence[Detector]) -> list[list[
     for i, d in enumerate(detectors):
         w = d.watch()
         if w is None:
+            if type(d).detect is Detector.detect:
+                raise DetectorError(f"{type(d).__name__} fills neither watch() nor detect()")
             results[i] = d.detect(capture)
         else:
             next(w)  # run to the first ``yield``

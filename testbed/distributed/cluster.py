@@ -95,3 +95,14 @@ def cancel(futures: Iterable[Any]) -> None:
     """Cancel futures that have not finished (after a failure that ends the job)."""
     for f in futures:
         f.cancel()
+
+
+def wait_first(futures: Iterable[Any], executor: Any) -> tuple[set[Any], set[Any]]:
+    """Block until at least one of ``futures`` is done; returns (done, not done)."""
+    if is_dask(executor):
+        from dask.distributed import wait
+
+        res = wait(list(futures), return_when="FIRST_COMPLETED")
+        return set(res.done), set(res.not_done)
+    done, not_done = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
+    return set(done), set(not_done)

@@ -5,8 +5,9 @@ system is unsafe (its locks are not reliable there), and even on one machine the
 follow the workers' interleaving. Each shard therefore writes ``shard-NNNN.collector.sqlite`` next to
 its chunk part, and the parent copies every report into the run's ``collector.sqlite`` ordered by
 (home, order of arrival in its shard). A home lives in exactly one shard and arrives there in capture
-order, so the merged rows, their ids and the profile rows the trigger derives from them do not
-depend on the number of shards.
+order, so the merged rows and their ids do not depend on the number of shards. The profile tables
+(devices, networks) are then rebuilt by the collector's own replay of the reports in id order
+(``collector_mock.tables.replay_sql``), the way its erasure and verification rebuild them.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-_COLUMNS = (
-    "home, tv_id, sdk_name, sdk_version, cycle, collected_at, received_at, consent, encoding, remote_addr,"
-    " body_bytes, tv_vendor, tv_model, tv_mac, tv_ip, hosts, wifi"
-)
+from collector_mock.tables import DERIVED_TABLES, replay_sql
 
 
 def finish_database(path: Path) -> None:
@@ -35,18 +33,23 @@ def merge_collector_parts(target: Path, parts: list[Path]) -> int:
     con = sqlite3.connect(target, isolation_level=None)
     try:
         con.execute("PRAGMA busy_timeout = 5000")
-        con.execute(f"CREATE TEMP TABLE staging AS SELECT 0 AS part, id AS seq, {_COLUMNS} FROM main.reports WHERE 0")
+        # The columns as the collector defines them today, less the id the merge gives anew.
+        cols = ", ".join(r[1] for r in con.execute("PRAGMA main.table_info(reports)") if r[1] != "id")
+        con.execute(f"CREATE TEMP TABLE staging AS SELECT 0 AS part, id AS seq, {cols} FROM main.reports WHERE 0")
         # One part attached at a time: SQLite allows only ten attached databases by default.
         for n, part in enumerate(parts):
             con.execute("ATTACH DATABASE ? AS part", (str(part),))
             try:
-                con.execute(f"INSERT INTO temp.staging SELECT ?, id, {_COLUMNS} FROM part.reports", (n,))
+                con.execute(f"INSERT INTO temp.staging SELECT ?, id, {cols} FROM part.reports", (n,))
             finally:
                 con.execute("DETACH DATABASE part")
         con.execute("BEGIN IMMEDIATE")
         try:
-            cur = con.execute(f"INSERT INTO main.reports ({_COLUMNS}) SELECT {_COLUMNS} FROM temp.staging"
+            cur = con.execute(f"INSERT INTO main.reports ({cols}) SELECT {cols} FROM temp.staging"
                               " ORDER BY home, part, seq")
+            for table in DERIVED_TABLES:
+                con.execute(f"DELETE FROM main.{table}")
+                con.execute(replay_sql(table, table))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -11,13 +11,14 @@ from typing import Any
 from testbed.errors import RunError
 from testbed.score import check_run_dir
 
-_LEVEL = re.compile(r"^ladder-(L\d+)(?:-|$)")
+# Scenario names are lower case (the schema says so), so ladder-L3-aes is named ladder-l3-aes.
+_LEVEL = re.compile(r"^ladder-(l\d+)(?:-|$)", re.IGNORECASE)
 
 
 def evasion_level(scenario: str) -> str:
-    """``ladder-L3-aes`` -> ``L3``; a scenario outside the ladder is its own level (its name)."""
+    """``ladder-l3-aes`` (or ``ladder-L3-aes``) -> ``L3``; a scenario outside the ladder is its own level."""
     m = _LEVEL.match(scenario)
-    return m.group(1) if m else scenario
+    return m.group(1).upper() if m else scenario
 
 
 def level_order(level: str) -> tuple[int, float, str]:

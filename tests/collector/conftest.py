@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,3 +147,42 @@ def table_counts(query: Callable[..., list[tuple[Any, ...]]]) -> Callable[[], di
         return {t: query(f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
 
     return counts
+
+
+# -- a simulated run, and a hostile household -----------------------------------------------------------
+
+HOSTILE_SSID = "<script>alert(1)</script>"
+HOSTILE_HOSTNAME = '<img src=x onerror="alert(2)">'
+HOSTILE_HOME = "h-hostile"
+
+
+@pytest.fixture(scope="session")
+def sim_run(tmp_path_factory) -> Path:
+    """A simulated gozen-2021 run (3 households, 1 hour): a real collector.sqlite. Built once."""
+    from testbed.run import run_scenario
+    from testbed.scenario import load_scenario
+
+    out = tmp_path_factory.mktemp("collector-run") / "run"
+    run_scenario(load_scenario("gozen-2021", {"households.count": 3, "duration": "1h"}), out)
+    return out
+
+
+def hostile_report() -> dict[str, Any]:
+    """A report whose SSID and hostname are markup (what a neighbour can name a network)."""
+    report = copy.deepcopy(BASE_REPORT)
+    report["tv"] = dict(report["tv"], home=HOSTILE_HOME, id=f"{HOSTILE_HOME}-tv1")
+    report["wifi"][0]["ssid"] = HOSTILE_SSID
+    report["hosts"][0]["hostname"] = HOSTILE_HOSTNAME
+    return report
+
+
+@pytest.fixture
+def sim_db(sim_run: Path, tmp_path: Path) -> Path:
+    """A copy of the run's collector.sqlite (tests may erase from it), plus the hostile household."""
+    db = tmp_path / "collector.sqlite"
+    shutil.copyfile(sim_run / "collector.sqlite", db)
+    app = create_app({"DATABASE": str(db)})
+    response = app.test_client().post("/api/v1/report", json=hostile_report())
+    assert response.status_code == 200, response.json
+    close_connections(app)
+    return db

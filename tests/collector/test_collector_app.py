@@ -31,7 +31,6 @@ def test_schema_is_created_once(tmp_path) -> None:
         "erasures": "table",
         "hosts": "view",
         "wifi": "view",
-        "reports_derive": "trigger",
     }
     conn.close()
 

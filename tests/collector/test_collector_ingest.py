@@ -22,6 +22,21 @@ KEY = DEFAULT_CONFIG["AES_KEYS"]["gozen"]  # what the SDK is configured with by 
 IV = b"\x07" * 16
 
 MakeReport = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture(params=["fast", "flask", "group-commit"])
+def app(request, tmp_path):
+    """Every ingest test runs through each front end: the WSGI fast path, the Flask view, group commit."""
+    from tests.collector.conftest import ADMIN_TOKEN
+
+    config = {"DATABASE": str(tmp_path / "collector.sqlite"), "TESTING": True, "ADMIN_TOKEN": ADMIN_TOKEN}
+    config["FAST_INGEST"] = request.param != "flask"
+    config["GROUP_COMMIT"] = request.param == "group-commit"
+    app = create_app(config)
+    yield app
+    close_connections(app)
+
+
 EMPTY = {"reports": 0, "hosts": 0, "wifi": 0, "devices": 0, "networks": 0}
 ENCODINGS = ["json", "gzip", "base64", "aes", "gzip+aes", "gzip+base64", "gzip+aes+base64"]
 

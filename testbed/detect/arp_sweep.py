@@ -1,0 +1,237 @@
+"""``arp-sweep`` / ``arp-trw``: one host probing many addresses of its LAN (category ``scan``).
+
+Two methods:
+
+- ``fanout``: distinct targets of ARP requests (and, separately, ICMP echo requests) from one source
+  within ``window`` seconds; an alert when they reach ``threshold`` (``icmp_threshold`` for ICMP), then
+  silence for that source until it has been quiet for ``window`` seconds (one alert per sweep).
+- ``trw``: threshold random walk (Jung, Paxson, Berger, Balakrishnan, "Fast portscan detection using
+  sequential hypothesis testing", IEEE S&P 2004). Each first contact of a source with an address is a
+  Bernoulli trial: success if the address answers (ARP reply / ICMP echo reply) within ``timeout``,
+  failure otherwise. With ``theta0`` = P(success | benign) and ``theta1`` = P(success | scanner) the
+  likelihood ratio walks up by (1-theta1)/(1-theta0) per failure and down by theta1/theta0 per success;
+  reaching eta1 = (1-beta)/alpha declares a scanner, falling to eta0 = beta/(1-alpha) a benign host
+  (the walk then restarts). A sweep of a sparse /24 is mostly failures, so it is flagged after a few
+  probes; ICMP pings of live hosts all succeed, so TRW (by design) does not flag a probe phase.
+
+Hard negative: a Fing-like scanner app on a phone sweeps the LAN too, but rarely and irregularly.
+``periodic=True`` alerts only for a source whose sweeps recur regularly (at least ``min_sweeps`` sweeps
+whose start-to-start intervals have a coefficient of variation <= ``max_cv``): it stays silent on the
+app but also on a telemetry SDK's first ``min_sweeps - 1`` sweeps, which the report should show.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import OrderedDict, deque
+from typing import Literal
+
+from .alert import Alert
+from .base import Detector, DetectorError, Watch
+from .frame import ETH_ARP, PROTO_ICMP
+
+ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY = 8, 0
+ARP_REQUEST, ARP_REPLY = 1, 2
+
+
+def _slash24(ip: str) -> str:
+    return ip.rsplit(".", 1)[0] + ".0/24"
+
+
+class _Episodes:
+    """Sweep episodes per source: start times, and whether the current one already alerted."""
+
+    def __init__(self, gap: float) -> None:
+        self.gap = gap
+        self.last: dict[tuple, float] = {}
+        self.starts: dict[tuple, list[float]] = {}
+        self.alerted: set[tuple] = set()
+
+    def touch(self, key: tuple, ts: float) -> None:
+        """Record activity of ``key``; a quiet gap longer than ``gap`` closes its episode."""
+        last = self.last.get(key)
+        if last is None or ts - last > self.gap:
+            self.starts.setdefault(key, []).append(ts)
+            self.alerted.discard(key)
+        self.last[key] = ts
+
+    def regular(self, key: tuple, min_sweeps: int, max_cv: float) -> bool:
+        """Whether the last ``min_sweeps`` episode starts of ``key`` are evenly spaced."""
+        starts = self.starts.get(key, [])[-min_sweeps:]
+        if len(starts) < max(min_sweeps, 3):
+            return False
+        gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+        mean = statistics.fmean(gaps)
+        return mean > 0 and statistics.pstdev(gaps) / mean <= max_cv
+
+
+class ArpSweepDetector(Detector):
+    """Fan-out (or TRW) scan detection on ARP and ICMP, optionally only for periodic sweepers."""
+
+    name = "arp-sweep"
+    category = "scan"
+
+    def __init__(self, method: Literal["fanout", "trw"] = "fanout", window: float = 10.0,
+                 threshold: int = 30, icmp_threshold: int = 6, theta0: float = 0.8, theta1: float = 0.2,
+                 alpha: float = 0.01, beta: float = 0.01, timeout: float = 3.0, periodic: bool = False,
+                 min_sweeps: int = 3, max_cv: float = 0.2) -> None:
+        self.method = method
+        self.window = window
+        self.threshold = threshold
+        self.icmp_threshold = icmp_threshold
+        self.theta0 = theta0
+        self.theta1 = theta1
+        self.alpha = alpha
+        self.beta = beta
+        self.timeout = timeout
+        self.periodic = periodic
+        self.min_sweeps = min_sweeps
+        self.max_cv = max_cv
+
+    def _check(self) -> None:
+        if self.method not in ("fanout", "trw"):
+            raise DetectorError(f"{self.name}: method must be 'fanout' or 'trw', got {self.method!r}")
+        if not 0 < self.theta1 < self.theta0 < 1:
+            raise DetectorError(f"{self.name}: need 0 < theta1 < theta0 < 1, got {self.theta1}, {self.theta0}")
+        if not (0 < self.alpha < 1 and 0 < self.beta < 1):
+            raise DetectorError(f"{self.name}: alpha and beta must lie in (0, 1)")
+
+    def watch(self) -> Watch:
+        self._check()
+        return self._fanout() if self.method == "fanout" else self._trw()
+
+    def _alert_ok(self, episodes: _Episodes, key: tuple) -> bool:
+        if key in episodes.alerted:
+            return False
+        if self.periodic and not episodes.regular(key, self.min_sweeps, self.max_cv):
+            return False
+        episodes.alerted.add(key)
+        return True
+
+    def _fanout(self) -> Watch:
+        alerts: list[Alert] = []
+        recent: dict[tuple, OrderedDict[str, float]] = {}
+        episodes = _Episodes(self.window)
+        window, thresholds = self.window, {"arp": self.threshold, "icmp": self.icmp_threshold}
+        while (f := (yield)) is not None:
+            if f.ethertype == ETH_ARP:
+                if f.arp_op != ARP_REQUEST:
+                    continue
+                src_ip, target = f.arp_spa, f.arp_tpa
+                if src_ip == "0.0.0.0" or src_ip == target:
+                    continue  # address probes (RFC 5227) and gratuitous ARP are not sweeps
+                key = ("arp", f.arp_sha, src_ip)
+            elif f.ip_proto == PROTO_ICMP and f.icmp_type == ICMP_ECHO_REQUEST:
+                src_ip, target = f.ip_src, f.ip_dst
+                key = ("icmp", f.src_mac, src_ip)
+            else:
+                continue
+            ts = f.ts
+            episodes.touch(key, ts)
+            seen = recent.get(key)
+            if seen is None:
+                seen = recent[key] = OrderedDict()
+            seen[target] = ts
+            seen.move_to_end(target)
+            while seen and next(iter(seen.values())) < ts - window:
+                seen.popitem(last=False)
+            if len(seen) >= thresholds[key[0]] and self._alert_ok(episodes, key):
+                proto, mac, ip = key
+                alerts.append(self._alert(
+                    ts=ts, src_ip=ip, src_mac=mac, dst={"ip": _slash24(target)}, proto=proto,
+                    score=float(len(seen)),
+                    message=f"{proto.upper()} fan-out: {len(seen)} distinct targets within {window:g}s",
+                ))
+        return alerts
+
+    def _trw(self) -> Watch:
+        alerts: list[Alert] = []
+        up = math.log((1 - self.theta1) / (1 - self.theta0))  # log-ratio step of a failure
+        down = math.log(self.theta1 / self.theta0)  # of a success
+        eta1 = math.log((1 - self.beta) / self.alpha)
+        eta0 = math.log(self.beta / (1 - self.alpha))
+        walk: dict[tuple, float] = {}
+        contacted: dict[tuple, set[str]] = {}
+        pending: dict[tuple[tuple, str], float] = {}  # (source, target) -> deadline
+        deadlines: deque[tuple[float, tuple, str]] = deque()
+        episodes = _Episodes(self.window)
+        timeout = self.timeout
+
+        def outcome(key: tuple, target: str, success: bool, ts: float) -> None:
+            s = walk.get(key, 0.0) + (down if success else up)
+            if s >= eta1:
+                s = 0.0
+                if self._alert_ok(episodes, key):
+                    alerts.append(self._alert(
+                        ts=ts, src_ip=key[1], src_mac=key[0], dst={"ip": _slash24(target)}, proto="arp",
+                        score=round(eta1 + up, 6),
+                        message=f"TRW: scanner hypothesis accepted (log-likelihood ratio >= {eta1:.2f}) "
+                                f"after unanswered first contacts",
+                    ))
+            elif s <= eta0:
+                s = 0.0
+            walk[key] = s
+
+        while (f := (yield)) is not None:
+            ts = f.ts
+            while deadlines and deadlines[0][0] < ts:
+                dl, key, target = deadlines.popleft()
+                if pending.pop((key, target), None) == dl:
+                    outcome(key, target, False, dl)
+            if f.ethertype == ETH_ARP:
+                op = f.arp_op
+                if op == ARP_REQUEST:
+                    src_ip, target = f.arp_spa, f.arp_tpa
+                    if src_ip == "0.0.0.0" or src_ip == target:
+                        continue
+                    key = (f.arp_sha, src_ip)
+                elif op == ARP_REPLY:
+                    key = (f.arp_tha, f.arp_tpa)
+                    if pending.pop((key, f.arp_spa), None) is not None:
+                        outcome(key, f.arp_spa, True, ts)
+                    continue
+                else:
+                    continue
+            elif f.ip_proto == PROTO_ICMP:
+                if f.icmp_type == ICMP_ECHO_REQUEST:
+                    key, target = (f.src_mac, f.ip_src), f.ip_dst
+                elif f.icmp_type == ICMP_ECHO_REPLY:
+                    key = (f.dst_mac, f.ip_dst)
+                    if pending.pop((key, f.ip_src), None) is not None:
+                        outcome(key, f.ip_src, True, ts)
+                    continue
+                else:
+                    continue
+            else:
+                continue
+            last = episodes.last.get(key)
+            episodes.touch(key, ts)
+            if last is None or ts - last > self.window:
+                contacted[key] = set()  # a new sweep: its addresses count as first contacts again
+            seen = contacted[key]
+            if target in seen:
+                continue
+            seen.add(target)
+            pending[(key, target)] = ts + timeout
+            deadlines.append((ts + timeout, key, target))
+        end = float("inf")
+        while deadlines:
+            dl, key, target = deadlines.popleft()
+            if pending.pop((key, target), None) == dl and dl < end:
+                outcome(key, target, False, dl)
+        return alerts
+
+
+class ArpTrwDetector(ArpSweepDetector):
+    """``arp-sweep`` with the threshold-random-walk method by default."""
+
+    name = "arp-trw"
+
+    def __init__(self, method: Literal["fanout", "trw"] = "trw", window: float = 10.0,
+                 threshold: int = 30, icmp_threshold: int = 6, theta0: float = 0.8, theta1: float = 0.2,
+                 alpha: float = 0.01, beta: float = 0.01, timeout: float = 3.0, periodic: bool = False,
+                 min_sweeps: int = 3, max_cv: float = 0.2) -> None:
+        super().__init__(method=method, window=window, threshold=threshold, icmp_threshold=icmp_threshold,
+                         theta0=theta0, theta1=theta1, alpha=alpha, beta=beta, timeout=timeout,
+                         periodic=periodic, min_sweeps=min_sweeps, max_cv=max_cv)

@@ -1,0 +1,180 @@
+"""``pii-leak``: the home's own identifiers in traffic that leaves the home (category ``exfil``).
+
+The detector learns the home's identifiers passively from the same capture (see ``identifiers``), then
+searches every outbound payload to a non-local address (TCP client bytes reassembled per flow; UDP per
+datagram) for them, in plain text and under the encodings of ``payload_views`` (up to two layers), and
+in the forms an SDK may give them: MACs with colons, dashes or none, any case; hex of the text; md5,
+sha1 and sha256 hex of the lower-case text. It names the fields found (``mac``, ``hostname``, ``ip``).
+
+Limits, as in reality: TLS and AES payloads are opaque; SSIDs/BSSIDs of neighbour Wi-Fi cannot be
+learned from a wire capture, so their leak is not detected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from .base import Detector, Watch
+from .flowid import community_id
+from .frame import PROTO_TCP, PROTO_UDP, TCP_FIN, TCP_RST, is_local_ip
+from .identifiers import IdentifierBook
+from .payload_views import views
+
+
+def identifier_forms(fld: str, value: str) -> dict[bytes, str]:
+    """Lower-case byte forms of one identifier -> the name of the form."""
+    forms: dict[bytes, str] = {value.encode(): "plain"}
+    if fld == "mac":
+        forms[value.replace(":", "-").encode()] = "plain"
+        forms[value.replace(":", "").encode()] = "plain"
+    forms.setdefault(value.encode().hex().encode(), "hex")
+    forms.setdefault(value.upper().encode().hex().encode(), "hex")  # NetBIOS names travel upper-case
+    for algo in ("md5", "sha1", "sha256"):
+        forms[hashlib.new(algo, value.encode()).hexdigest().encode()] = algo
+    return forms
+
+
+_HEX_TOKEN = re.compile(rb"[0-9a-f]{8,}")
+_MAC_TOKEN = re.compile(rb"(?<![0-9a-f])[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}(?![0-9a-f])")
+_IP_TOKEN = re.compile(rb"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d])")
+
+
+class _Matcher:
+    """Finds known identifiers in a lower-cased view: token look-ups for hex, MAC and IP shapes (one
+    dict probe per token, however many identifiers are known), substring search for host names."""
+
+    def __init__(self, book: IdentifierBook) -> None:
+        self.book = book
+        self.done = 0  # identifiers of ``book.seen`` already turned into forms
+        self.tokens: dict[bytes, tuple[str, str, str]] = {}
+        self.hostnames: list[tuple[bytes, str]] = []
+
+    def _update(self) -> None:
+        seen = list(self.book.seen)
+        for fld, value in seen[self.done:]:
+            for form, how in identifier_forms(fld, value).items():
+                if fld == "hostname" and how == "plain":
+                    self.hostnames.append((form, value))
+                else:
+                    self.tokens.setdefault(form, (fld, value, how))
+        self.done = len(seen)
+
+    def find(self, data: bytes) -> set[tuple[str, str, str]]:
+        if self.done != len(self.book.seen):
+            self._update()
+        low = data.lower()
+        tokens = self.tokens
+        hits = set()
+        for rx in (_HEX_TOKEN, _MAC_TOKEN, _IP_TOKEN):
+            for m in rx.finditer(low):
+                hit = tokens.get(m.group(0))
+                if hit is not None:
+                    hits.add(hit)
+        for form, value in self.hostnames:
+            if form in low:
+                hits.add(("hostname", value, "plain"))
+        return hits
+
+
+@dataclass
+class _Flow:
+    """The client bytes of one outbound TCP flow."""
+
+    src_mac: str
+    segments: dict[int, bytes] = field(default_factory=dict)
+    size: int = 0
+    last_ts: float = 0.0
+    tls: bool = False
+
+
+class PiiLeakDetector(Detector):
+    """Home identifiers (MAC, hostname, IP) found in outbound payloads, under common encodings."""
+
+    name = "pii-leak"
+    category = "exfil"
+
+    def __init__(self, depth: int = 2, min_hostname_len: int = 4, max_flow_bytes: int = 1 << 20,
+                 min_identifiers: int = 1, skip_tls: bool = True) -> None:
+        self.depth = depth
+        self.min_hostname_len = min_hostname_len
+        self.max_flow_bytes = max_flow_bytes
+        self.min_identifiers = min_identifiers
+        self.skip_tls = skip_tls
+
+    def watch(self) -> Watch:
+        book = IdentifierBook(self.min_hostname_len)
+        matcher = _Matcher(book)
+        alerts = []
+        flows: dict[tuple, _Flow] = {}
+        local: dict[str, bool] = {}
+        max_bytes = self.max_flow_bytes
+
+        def analyse(key: tuple, data: bytes, ts: float, src_mac: str, proto: int) -> None:
+            found: dict[tuple[str, str], set[str]] = {}
+            for path, view in views(data, self.depth):
+                for fld, value, how in matcher.find(view):
+                    enc = path if how == "plain" else (how if path == "plain" else f"{path}>{how}")
+                    found.setdefault((fld, value), set()).add(enc)
+            if len(found) < self.min_identifiers:
+                return
+            src, sport, dst, dport = key
+            fields = sorted({fld for fld, _ in found})
+            first = max(book.seen[k] for k in found)
+            summary = []
+            for fld in fields:
+                encs = sorted({e for (f2, _), es in found.items() if f2 == fld for e in es})
+                n = sum(1 for f2, _ in found if f2 == fld)
+                summary.append(f"{fld} x{n} ({', '.join(encs)})")
+            alerts.append(self._alert(
+                ts=max(ts, first), src_ip=src, src_mac=src_mac, dst={"ip": dst, "port": dport},
+                proto="tcp" if proto == PROTO_TCP else "udp",
+                community_id=community_id(proto, src, dst, sport, dport), score=float(len(found)),
+                fields=fields, message="home identifiers in outbound payload: " + "; ".join(summary),
+            ))
+
+        def close(key: tuple) -> None:
+            fl = flows.pop(key)
+            if fl.segments and not fl.tls:
+                data = b"".join(fl.segments[s] for s in sorted(fl.segments))
+                analyse(key, data, fl.last_ts, fl.src_mac, PROTO_TCP)
+
+        while (f := (yield)) is not None:
+            proto = f.ip_proto
+            if proto in (PROTO_TCP, PROTO_UDP):
+                src, dst = f.ip_src, f.ip_dst
+                ls = local.get(src)
+                if ls is None:
+                    ls = local[src] = is_local_ip(src)
+                ld = local.get(dst)
+                if ld is None:
+                    ld = local[dst] = is_local_ip(dst)
+                if ls and not ld:  # outbound
+                    key = (src, f.sport, dst, f.dport)
+                    if proto == PROTO_UDP:
+                        if f.payload:
+                            analyse(key, f.payload, f.ts, f.src_mac, PROTO_UDP)
+                        continue
+                    fl = flows.get(key)
+                    if fl is None:
+                        fl = flows[key] = _Flow(f.src_mac)
+                    p = f.payload
+                    if p and fl.size < max_bytes and f.tcp_seq not in fl.segments:
+                        if not fl.segments and self.skip_tls and p[0] == 0x16:
+                            fl.tls = True
+                        fl.segments[f.tcp_seq] = p
+                        fl.size += len(p)
+                        fl.last_ts = f.ts
+                    if f.tcp_flags & (TCP_FIN | TCP_RST):
+                        close(key)
+                    continue
+                if ld and not ls and proto == PROTO_TCP and f.tcp_flags & TCP_RST:
+                    key = (dst, f.dport, src, f.sport)
+                    if key in flows:
+                        close(key)
+                    continue
+            book.learn(f)
+        for key in list(flows):
+            close(key)
+        return alerts

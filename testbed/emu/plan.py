@@ -1,0 +1,104 @@
+"""The lab as data: which networks and containers a population becomes (built by ``testbed.emu.lab``).
+
+As Mininet's ``Topo``: this records hosts and links only; nothing here talks to Docker.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from testbed.population.model import Population
+from testbed.scenario.model import Scenario
+
+WAN_SUBNET = "203.0.113.0/24"  # TEST-NET-3: the lab's whole "internet"
+WAN_DNS_IP = "203.0.113.53"
+WAN_BRIDGE_GATEWAY = "203.0.113.254"  # Docker's IPAM needs one; its address is removed from the bridge
+WAN_ROUTER_BASE = 100  # gateway of household i is 203.0.113.(100 + i) on the wan side
+MAX_HOUSEHOLDS = 150
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    """One internal Docker network."""
+
+    key: str  # "wan" or the household id
+    subnet: str
+    gateway: str  # Docker's IPAM gateway: an unused address, taken off the host's bridge afterwards
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    """One container: its role, identity and addresses (``network`` first, then ``extra``)."""
+
+    name: str  # population id (h0003-d04) or wan service name
+    role: str  # device, tv, router, dns, collector
+    hostname: str
+    network: str
+    ip: str
+    mac: str | None = None
+    household: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()  # (network key, ip) of further networks (the gateway's wan side)
+
+    def config(self) -> dict:
+        """This node's entry in lab.json (what the node reads about itself)."""
+        return {"role": self.role, "ip": self.ip, "household": self.household, "device": self.name}
+
+
+@dataclass
+class LabPlan:
+    """Every network and container of a lab, and the routes the host sets up."""
+
+    run_id: str
+    networks: list[NetworkPlan] = field(default_factory=list)
+    services: list[NodePlan] = field(default_factory=list)  # on the wan: DNS and collector
+    households: dict[str, list[NodePlan]] = field(default_factory=dict)  # router first, TVs last
+    routes: list[tuple[str, str, str]] = field(default_factory=list)  # (node, destination subnet, via)
+    collector_ip: str = "203.0.113.7"
+    collector_port: int = 80
+    names: dict[str, str] = field(default_factory=dict)  # the wan resolver's table
+
+    def nodes(self) -> list[NodePlan]:
+        return self.services + [n for nodes in self.households.values() for n in nodes]
+
+
+def _free_address(subnet: ipaddress.IPv4Network, used: set[str]) -> str:
+    # The highest free address: routers and devices of the population sit low in the /24.
+    for host in reversed(list(subnet.hosts())):
+        if str(host) not in used:
+            return str(host)
+    raise ValueError(f"{subnet}: no free address for Docker's gateway")
+
+
+def plan_lab(run_id: str, scenario: Scenario, population: Population) -> LabPlan:
+    """The lab for ``population``: a wan with DNS and collector, and one network per household."""
+    households = population.households
+    if len(households) > MAX_HOUSEHOLDS:
+        raise ValueError(f"the container backend runs at most {MAX_HOUSEHOLDS} households, got {len(households)}")
+    sdk = scenario.tvs.sdk
+    plan = LabPlan(run_id)
+    if sdk is not None:
+        plan.collector_ip, plan.collector_port = sdk.collector.ip, sdk.collector.port
+        plan.names[sdk.collector.domain] = sdk.collector.ip
+    plan.networks.append(NetworkPlan("wan", WAN_SUBNET, WAN_BRIDGE_GATEWAY))
+    plan.services.append(NodePlan("wan-dns", "dns", "ns1", "wan", WAN_DNS_IP))
+    plan.services.append(NodePlan("wan-collector", "collector", "collector", "wan", plan.collector_ip))
+    wan = ipaddress.ip_network(WAN_SUBNET)
+    for i, h in enumerate(households):
+        subnet = ipaddress.ip_network(h.subnet)
+        if subnet.overlaps(wan):
+            raise ValueError(f"{h.id}: subnet {h.subnet} overlaps the wan {WAN_SUBNET}")
+        used = {h.router.ip, *(d.ip for d in h.devices)}
+        plan.networks.append(NetworkPlan(h.id, h.subnet, _free_address(subnet, used)))
+        router_wan = str(wan.network_address + WAN_ROUTER_BASE + i)
+        tv_ids = {tv.id for tv in h.tvs}
+        nodes = [NodePlan(h.router.id, "router", h.router.hostname, h.id, h.router.ip, h.router.mac, h.id,
+                          (("wan", router_wan),))]
+        nodes += [NodePlan(d.id, "device", d.hostname, h.id, d.ip, d.mac, h.id)
+                  for d in h.devices if d.id not in tv_ids]
+        nodes += [NodePlan(d.id, "tv", d.hostname, h.id, d.ip, d.mac, h.id) for d in h.devices if d.id in tv_ids]
+        plan.households[h.id] = nodes
+        # The TVs reach the wan through their gateway; the wan services answer back through it.
+        plan.routes += [(tv, WAN_SUBNET, h.router.ip) for tv in sorted(tv_ids)]
+        plan.routes += [(svc.name, h.subnet, router_wan) for svc in plan.services]
+    return plan

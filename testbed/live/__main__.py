@@ -1,0 +1,146 @@
+"""``python -m testbed.live ROLE``: the entry point of every container of the container backend.
+
+The node reads its part of ``/lab/lab.json`` (written by ``testbed.emu``) under its name
+(``TESTBED_NODE``), prints ``ready`` once its sockets are bound (the host waits for that line, never on
+a fixed sleep), and runs until the container is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+LAB = Path(os.environ.get("TESTBED_LAB", "/lab"))
+OUT = Path(os.environ.get("TESTBED_OUT", "/out"))
+
+
+def _stop(signum: int, frame: Any) -> None:
+    # PID 1 in a container ignores SIGTERM unless it handles it.
+    raise SystemExit(0)
+
+
+def _config() -> tuple[dict[str, Any], dict[str, Any]]:
+    lab = json.loads((LAB / "lab.json").read_text(encoding="utf-8"))
+    return lab, lab["nodes"][os.environ["TESTBED_NODE"]]
+
+
+def _household(household_id: str):
+    from testbed.population import population_from_json
+
+    population = population_from_json((LAB / "population.json").read_text(encoding="utf-8"))
+    return next(h for h in population.households if h.id == household_id)
+
+
+def _device_identity(household, device_id: str):
+    from testbed.live.responders import Identity
+    from testbed.sim.lan import _mdns_speaker
+
+    device = next(d for d in (household.router, *household.devices) if d.id == device_id)
+    return device, Identity(device.hostname, device.ip, device.mac, _mdns_speaker(device), device.netbios,
+                            device.ssdp_type)
+
+
+def _start_benign(lab: dict[str, Any], household, device, executor, flows=None) -> None:
+    from testbed.benign import BEHAVIOURS, BenignContext, behaviours_for
+    from testbed.live.drivers import drive_benign
+    from testbed.rng import stream
+
+    if not lab.get("benign", True):
+        return
+    for name in behaviours_for(device, scanner_app=False):
+        ctx = BenignContext(device, household, stream(lab["seed"], household.index, f"benign:{device.id}:{name}"),
+                            lab.get("utc_offset", 0.0))
+        threading.Thread(target=drive_benign, args=(BEHAVIOURS[name](ctx), executor, f"benign:{name}",
+                                                    lab["time_scale"], flows), daemon=True).start()
+
+
+async def _lan_node(lab: dict[str, Any], node: dict[str, Any]) -> None:
+    """A device, the gateway or a TV: responders, background behaviour, and the SDK on a TV."""
+    from testbed.live.executor import LiveExecutor
+    from testbed.live.netif import interface_for
+    from testbed.live.responders import Responders
+    from testbed.rng import stream
+
+    household = _household(node["household"])
+    device, me = _device_identity(household, node["device"])
+    await Responders(me).start()
+    if node["role"] == "router":
+        from testbed.live.dns_server import Forwarder, serve
+
+        await serve(Forwarder(lab["dns_ip"]), device.ip)
+    iface = interface_for(device.ip)
+    router_ip = household.router.ip
+    wifi = LAB / "wifi" / f"{household.id}.json"
+    executor = LiveExecutor(iface, router_ip, stream(lab["seed"], household.index, f"live:{device.id}"), wifi)
+    flows = None
+    if node["role"] == "tv":
+        flows = open(OUT / f"{device.id}.flows.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the node
+        threading.Thread(target=_run_sdk, args=(lab, household, device.id, executor, flows), daemon=True).start()
+    # Its own executor: background threads must not share the SDK's sockets or counters.
+    benign = LiveExecutor(iface, router_ip, stream(lab["seed"], household.index, f"live-benign:{device.id}"))
+    _start_benign(lab, household, device, benign, flows)
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+def _run_sdk(lab: dict[str, Any], household, tv_id: str, executor, flows) -> None:
+    from testbed.live.drivers import drive_sdk
+    from testbed.rng import stream
+    from testbed.sdk import PROFILES, SdkContext
+    from testbed.truth import CommunityIds, TruthRecorder
+
+    tv = next(t for t in household.tvs if t.id == tv_id)
+    if tv.sdk is None:
+        return
+    ctx = SdkContext(tv, household.id, household.subnet, stream(lab["seed"], household.index, f"sdk:{tv.id}"))
+    with open(OUT / f"{tv.id}.events.jsonl", "a", encoding="utf-8") as events:
+        try:
+            drive_sdk(PROFILES[tv.sdk](ctx), executor, tv, TruthRecorder(household), events, flows, CommunityIds())
+        except Exception as exc:  # the host reads this line from the container's log
+            print(f"sdk failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            raise
+
+
+async def _dns(lab: dict[str, Any], node: dict[str, Any]) -> None:
+    from testbed.live.dns_server import Resolver, serve
+
+    await serve(Resolver(lab["names"]), node["ip"])
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+def _collector(lab: dict[str, Any], node: dict[str, Any]) -> None:
+    from collector_mock.store import initialize
+
+    db = Path("/data/collector.sqlite")
+    initialize(db)
+    os.environ.setdefault("COLLECTOR_DATABASE", str(db))
+    os.environ.setdefault("COLLECTOR_SYNCHRONOUS", "NORMAL")
+    # gunicorn prints "Listening at" when bound: the host's readiness wait looks for it.
+    os.execvp("gunicorn", ["gunicorn", "--bind", f"{node['ip']}:{node.get('port', 80)}", "--workers", "1",
+                           "--threads", "8", "--graceful-timeout", "5", "collector_mock.wsgi:app"])
+
+
+def main() -> None:
+    """Run this container's role."""
+    signal.signal(signal.SIGTERM, _stop)
+    lab, node = _config()
+    role = node["role"]
+    if role == "collector":
+        _collector(lab, node)
+    elif role == "dns":
+        asyncio.run(_dns(lab, node))
+    elif role in ("device", "router", "tv"):
+        asyncio.run(_lan_node(lab, node))
+    else:
+        raise SystemExit(f"unknown role {role!r}")
+
+
+if __name__ == "__main__":
+    main()

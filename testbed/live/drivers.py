@@ -1,0 +1,86 @@
+"""Drive behaviours in real time: the live counterpart of the simulation's actor loop.
+
+``drive_sdk`` runs a TV's SDK behaviour and records every step as ground truth with the shared
+``TruthRecorder`` (one JSON line per event, flushed as it happens, so that a killed container loses
+nothing already done). ``drive_benign`` runs a device's background behaviour, skipping the steps that
+cannot happen for real on an isolated Docker network (DHCP, NTP, HTTPS to the internet).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Generator
+from typing import IO, Any
+
+from testbed.live.executor import LiveExecutor
+from testbed.population.model import Tv
+from testbed.steps import BeginCycle, Clock, Sleep, Step
+from testbed.truth import CommunityIds, TruthRecorder
+
+
+def _flow_rows(flows, label: str, event_id: str, cids: CommunityIds) -> tuple[list[str], list[dict[str, Any]]]:
+    ids, rows = [], []
+    for f in flows:
+        cid = cids.of(f.proto, f.src, f.sport, f.dst, f.dport)
+        ids.append(cid)
+        rows.append({"cid": cid, "proto": f.proto, "src": f.src, "sport": f.sport, "dst": f.dst, "dport": f.dport,
+                     "first_us": f.first_us, "last_us": f.last_us, "label": label, "event_id": event_id})
+    return ids, rows
+
+
+def drive_sdk(behaviour: Generator[Step, Any, None], executor: LiveExecutor, tv: Tv, truth: TruthRecorder,
+              events: IO[str], flows: IO[str], cids: CommunityIds) -> None:
+    """Run ``behaviour`` until it ends or the process is stopped, writing truth as it goes."""
+    result: Any = None
+    cycle = 0
+    while True:
+        try:
+            step = behaviour.send(result)
+        except StopIteration:
+            return
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+            result = None
+            continue
+        if isinstance(step, Clock | BeginCycle):
+            if isinstance(step, BeginCycle):
+                cycle = step.number
+            result = time.time()
+            continue
+        start = time.time()
+        outcome = executor.perform(step)
+        end = time.time()
+        event_id = truth.label(tv, cycle, step) or ""
+        ids, rows = _flow_rows(outcome.flows, event_id, event_id, cids)
+        flows.writelines(json.dumps(r) + "\n" for r in rows)
+        flows.flush()
+        if event_id:
+            event = truth.event(tv, cycle, step, outcome.result, int(start * 1e6), int(end * 1e6), ids, 0)
+            events.write(json.dumps(event, ensure_ascii=False) + "\n")
+            events.flush()
+        result = outcome.result
+
+
+def drive_benign(behaviour: Generator[Step, Any, None], executor: LiveExecutor, label: str, time_scale: float,
+                 flows: IO[str] | None = None, cids: CommunityIds | None = None) -> None:
+    """Run a background behaviour with its sleeps divided by ``time_scale`` (the run's time compression)."""
+    result: Any = None
+    cids = cids or CommunityIds()
+    while True:
+        try:
+            step = behaviour.send(result)
+        except StopIteration:
+            return
+        result = None
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds / time_scale)
+        elif isinstance(step, Clock | BeginCycle):
+            result = time.time()
+        elif executor.supports(step):
+            outcome = executor.perform(step)
+            result = outcome.result
+            if flows is not None:
+                _, rows = _flow_rows(outcome.flows, label, "", cids)
+                flows.writelines(json.dumps(r) + "\n" for r in rows)
+                flows.flush()

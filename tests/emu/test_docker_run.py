@@ -1,0 +1,162 @@
+"""A two-home scenario in containers, end to end: artifacts, collector, containment, and the divergence report."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import subprocess
+from pathlib import Path
+
+import dpkt
+import pytest
+
+from testbed.rundir import read_events
+from testbed.sim.lan import _mdns_speaker
+from tests.helpers import require_tshark
+from tests.sim.test_run_outputs import _collector_items, _truth_items
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def _population(run: Path) -> dict:
+    return json.loads((run / "population.json").read_text())
+
+
+def test_run_directory_has_every_artifact(docker_run):
+    for name in ("manifest.json", "scenario.yaml", "population.json", "capture.pcapng", "truth/events.jsonl",
+                 "truth/flows.csv", "collector.sqlite"):
+        assert (docker_run / name).is_file(), name
+    manifest = json.loads((docker_run / "manifest.json").read_text())
+    assert manifest["backend"] == "docker" and "capture.pcapng" in manifest["artifacts"]
+
+
+def test_tshark_reads_the_capture_and_its_labels(docker_run):
+    tshark = require_tshark()
+    proc = subprocess.run([tshark, "-r", str(docker_run / "capture.pcapng"), "-T", "fields", "-e", "frame.comment"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    labels = [line for line in proc.stdout.splitlines() if line]
+    events = read_events(docker_run / "truth/events.jsonl")
+    ids = {e["id"] for e in events}
+    assert {k: sum(1 for e in events if e["kind"] == k) for k in ("sweep", "probe", "wifi_scan", "upload")} == {
+        "sweep": 2, "probe": 2, "wifi_scan": 2, "upload": 2}
+    assert {lbl for lbl in labels if not lbl.startswith("benign:")} <= ids
+    assert any(lbl.endswith("-sweep") for lbl in labels) and any(lbl.endswith("-upload") for lbl in labels)
+    assert any(lbl.startswith("benign:") for lbl in labels)
+    assert all(e["frames"] > 0 for e in events if e["kind"] != "wifi_scan")
+
+
+def test_collector_holds_exactly_what_truth_says_was_sent(docker_run):
+    events = read_events(docker_run / "truth/events.jsonl")
+    sent = _truth_items(events)
+    assert sent and _collector_items(docker_run / "collector.sqlite") == sent
+
+
+def test_every_device_identity_appears_in_the_upload(docker_run):
+    events = read_events(docker_run / "truth/events.jsonl")
+    for home in _population(docker_run)["households"]:
+        uploaded = [i for e in events if e["kind"] == "upload" and e["household"] == home["id"] for i in e["items"]]
+        macs = {i["value"] for i in uploaded if i["field"] == "mac"}
+        names = {i["value"] for i in uploaded if i["field"] == "hostname"}
+        tv_ids = {tv["id"] for tv in home["tvs"]}
+        for d in (home["router"], *home["devices"]):
+            if d["id"] in tv_ids:
+                continue  # the TV does not scan itself
+            assert d["mac"] in macs, d["id"]
+            from testbed.population.io import _device
+
+            device = _device(d)
+            if _mdns_speaker(device):
+                assert d["hostname"] in names, d["id"]
+            elif device.netbios:
+                assert d["hostname"].upper()[:15] in names, d["id"]
+
+
+def _testbed_networks(run: Path) -> list:
+    nets = [ipaddress.ip_network("203.0.113.0/24")]
+    nets += [ipaddress.ip_network(h["subnet"]) for h in _population(run)["households"]]
+    return nets
+
+
+def test_host_uplink_sees_no_testbed_frame(docker_run):
+    nets = _testbed_networks(docker_run)
+    uplink = docker_run.parent / "uplink.pcap"
+    with open(uplink, "rb") as fh:
+        for _, frame in dpkt.pcap.Reader(fh):
+            eth = dpkt.ethernet.Ethernet(frame)
+            ip = eth.data
+            if isinstance(ip, dpkt.arp.ARP):
+                addrs = (ip.spa, ip.tpa)
+            elif isinstance(ip, dpkt.ip.IP):
+                addrs = (ip.src, ip.dst)
+            else:
+                continue
+            for a in addrs:
+                addr = ipaddress.ip_address(socket.inet_ntoa(a))
+                assert not any(addr in n for n in nets), f"testbed address {addr} on the host's uplink"
+
+
+def test_no_container_has_a_way_out(docker_run):
+    from testbed.emu.docker_client import docker_client
+    from testbed.emu.hostnet import routes_of
+    from testbed.emu.labels import RUN_LABEL
+
+    run_id = (docker_run.parent / "run_id").read_text()
+    containers = docker_client().containers.list(filters={"label": f"{RUN_LABEL}={run_id}"})
+    assert len(containers) > 20
+    nets = _testbed_networks(docker_run)
+    for c in containers:
+        host = c.attrs["HostConfig"]
+        assert not host.get("Privileged") and host.get("NetworkMode") != "host", c.name
+        for name in c.attrs["NetworkSettings"]["Networks"]:
+            assert docker_client().networks.get(name).attrs["Internal"] is True, (c.name, name)
+        routes = routes_of(c.attrs["State"]["Pid"])
+        assert "default" not in routes, (c.name, routes)
+        for line in routes.splitlines():
+            dest = line.split()[0]
+            assert any(ipaddress.ip_network(dest).subnet_of(n) for n in nets), (c.name, line)
+
+
+def test_lab_status_lists_the_kept_lab(docker_run):
+    from typer.testing import CliRunner
+
+    from testbed.cli import app
+
+    run_id = (docker_run.parent / "run_id").read_text()
+    result = CliRunner().invoke(app, ["lab", "status"])
+    assert result.exit_code == 0 and run_id in result.output and "h0000-tv1" in result.output
+
+
+def test_compare_with_the_simulation(docker_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from testbed.cli import app
+    from testbed.emu.compare import compare_runs
+    from testbed.run import run_scenario
+    from testbed.scenario import load_scenario
+
+    sim = tmp_path / "sim"
+    run_scenario(load_scenario(docker_run / "scenario.yaml"), sim)
+    report = compare_runs(sim, docker_run)
+    assert report.same_events, report.differences
+    assert report.same_items, report.differences
+    assert not report.differences
+    assert any(d.startswith("timings") for d in report.expected)
+    result = CliRunner().invoke(app, ["compare", str(sim), str(docker_run)])
+    assert result.exit_code == 0, result.output
+    assert "events per kind" in result.output and "Same events per kind and same leaked items" in result.output
+
+
+def test_sdk_in_a_container_refuses_a_foreign_subnet(docker_run):
+    from testbed.emu.docker_client import docker_client
+    from testbed.emu.labels import NODE_LABEL, RUN_LABEL
+
+    run_id = (docker_run.parent / "run_id").read_text()
+    tv = docker_client().containers.list(filters={"label": [f"{RUN_LABEL}={run_id}", f"{NODE_LABEL}=h0000-tv1"]})[0]
+    script = ("import random\nfrom testbed.live.executor import LiveExecutor\nfrom testbed.steps import Sweep\n"
+              "from testbed.errors import ContainmentError\n"
+              "ex = LiveExecutor('eth0', '0.0.0.0', random.Random(0))\n"
+              "try:\n    ex.perform(Sweep('10.20.30.0/24'))\nexcept ContainmentError as e:\n    print('refused:', e)\n")
+    code, output = tv.exec_run(["python", "-c", script])
+    assert code == 0 and b"refused: refusing to scan 10.20.30.0/24: outside this node's own subnet" in output
