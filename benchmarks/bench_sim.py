@@ -59,7 +59,8 @@ def _scapy_baseline(capture: Path, sample: int = 3000) -> float:
     return len(pkts) / (time.perf_counter() - t0)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Print the simulation's speed and memory figures (no options)."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         big = _run(tmp / "big", 42, "24h")  # 1008 household-hours

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-BENCHMARKS = ["bench_sim"]
+BENCHMARKS = ["bench_sim", "bench_collector", "bench_detect", "bench_scale", "bench_docker"]
 
 
 def main(argv: list[str]) -> int:
@@ -23,7 +23,7 @@ def main(argv: list[str]) -> int:
             return 2
     for name in names:
         print(f"\n=== {name} ===", flush=True)
-        importlib.import_module(f"benchmarks.{name}").main()
+        importlib.import_module(f"benchmarks.{name}").main([])  # defaults; each module has its own --help
     return 0
 
 

@@ -8,7 +8,7 @@ Two methods:
 - ``trw``: threshold random walk (Jung, Paxson, Berger, Balakrishnan, "Fast portscan detection using
   sequential hypothesis testing", IEEE S&P 2004). Each first contact of a source with an address is a
   Bernoulli trial: success if the address answers (ARP reply / ICMP echo reply) within ``timeout``,
-  failure otherwise. With ``theta0`` = P(success | benign) and ``theta1`` = P(success | scanner) the
+  failure otherwise (ARP and ICMP answers on a LAN take milliseconds). With ``theta0`` = P(success | benign) and ``theta1`` = P(success | scanner) the
   likelihood ratio walks up by (1-theta1)/(1-theta0) per failure and down by theta1/theta0 per success;
   reaching eta1 = (1-beta)/alpha declares a scanner, falling to eta0 = beta/(1-alpha) a benign host
   (the walk then restarts). A sweep of a sparse /24 is mostly failures, so it is flagged after a few
@@ -71,10 +71,11 @@ class ArpSweepDetector(Detector):
 
     name = "arp-sweep"
     category = "scan"
+    frame_kinds = frozenset(("arp", "icmp"))
 
     def __init__(self, method: Literal["fanout", "trw"] = "fanout", window: float = 10.0,
                  threshold: int = 30, icmp_threshold: int = 6, theta0: float = 0.8, theta1: float = 0.2,
-                 alpha: float = 0.01, beta: float = 0.01, timeout: float = 3.0, periodic: bool = False,
+                 alpha: float = 0.01, beta: float = 0.01, timeout: float = 1.0, periodic: bool = False,
                  min_sweeps: int = 3, max_cv: float = 0.2) -> None:
         self.method = method
         self.window = window
@@ -129,6 +130,8 @@ class ArpSweepDetector(Detector):
                 continue
             ts = f.ts
             episodes.touch(key, ts)
+            if key in episodes.alerted:
+                continue  # this sweep has its alert; the rest of it cannot raise another
             seen = recent.get(key)
             if seen is None:
                 seen = recent[key] = OrderedDict()
@@ -177,7 +180,7 @@ class ArpSweepDetector(Detector):
             ts = f.ts
             while deadlines and deadlines[0][0] < ts:
                 dl, key, target = deadlines.popleft()
-                if pending.pop((key, target), None) == dl:
+                if pending.pop((key, target), None) == dl and key not in episodes.alerted:
                     outcome(key, target, False, dl)
             if f.ethertype == ETH_ARP:
                 op = f.arp_op
@@ -209,6 +212,9 @@ class ArpSweepDetector(Detector):
             episodes.touch(key, ts)
             if last is None or ts - last > self.window:
                 contacted[key] = set()  # a new sweep: its addresses count as first contacts again
+                walk[key] = 0.0
+            if key in episodes.alerted:
+                continue  # this sweep has its alert; its remaining probes need no outcome
             seen = contacted[key]
             if target in seen:
                 continue
@@ -230,7 +236,7 @@ class ArpTrwDetector(ArpSweepDetector):
 
     def __init__(self, method: Literal["fanout", "trw"] = "trw", window: float = 10.0,
                  threshold: int = 30, icmp_threshold: int = 6, theta0: float = 0.8, theta1: float = 0.2,
-                 alpha: float = 0.01, beta: float = 0.01, timeout: float = 3.0, periodic: bool = False,
+                 alpha: float = 0.01, beta: float = 0.01, timeout: float = 1.0, periodic: bool = False,
                  min_sweeps: int = 3, max_cv: float = 0.2) -> None:
         super().__init__(method=method, window=window, threshold=threshold, icmp_threshold=icmp_threshold,
                          theta0=theta0, theta1=theta1, alpha=alpha, beta=beta, timeout=timeout,

@@ -41,6 +41,9 @@ class Detector:
     name: ClassVar[str] = ""
     category: ClassVar[str] = "anomaly"
     learns: ClassVar[bool] = False  # True: ``detect`` needs ``fit`` on a benign capture first
+    # The kinds of frame ``watch`` needs (``arp``, ``icmp``, ``tcp``, ``udp``, ``other``): the runner sends
+    # it no others, which saves a generator resumption per frame and detector.
+    frame_kinds: ClassVar[frozenset[str]] = frozenset(("arp", "icmp", "tcp", "udp", "other"))
 
     @classmethod
     def param_names(cls) -> list[str]:

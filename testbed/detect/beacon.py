@@ -36,6 +36,7 @@ class BeaconDetector(Detector):
 
     name = "beacon"
     category = "anomaly"
+    frame_kinds = frozenset(("tcp", "udp"))
 
     def __init__(self, min_count: int = 7, max_cv: float = 0.06, merge: float = 60.0,
                  min_period: float = 60.0, udp: bool = True) -> None:
@@ -51,6 +52,7 @@ class BeaconDetector(Detector):
         last_conn: dict[tuple, float] = {}  # (src, dst) -> last connection time
         bursts: dict[tuple, list[float]] = {}
         udp_flows: set[tuple] = set()
+        answers: set[bytes] = set()
         n_hist = max(2, self.min_count - 1)
         while (f := (yield)) is not None:
             proto = f.ip_proto
@@ -59,11 +61,16 @@ class BeaconDetector(Detector):
                     continue
             elif proto == PROTO_UDP:
                 if f.sport == 53 and f.payload:
-                    msg = f.dns()
-                    if msg is not None:
-                        for rr in msg.an:
-                            if rr.type == 1 and len(rr.rdata) == 4:
-                                names[".".join(map(str, rr.rdata))] = rr.name.lower()
+                    body = f.payload[2:]  # answers repeat but for the id: parse each distinct one once
+                    if body not in answers:
+                        if len(answers) > 100_000:
+                            answers.clear()
+                        answers.add(body)
+                        msg = f.dns()
+                        if msg is not None:
+                            for rr in msg.an:
+                                if rr.type == 1 and len(rr.rdata) == 4:
+                                    names[".".join(map(str, rr.rdata))] = rr.name.lower()
                     continue
                 if not self.udp:
                     continue

@@ -63,6 +63,7 @@ class BlocklistDetector(Detector):
 
     name = "blocklist"
     category = "tracking"
+    frame_kinds = frozenset(("tcp", "udp"))
 
     def __init__(self, domains: str | None = None, dns: bool = True, sni: bool = True,
                  http: bool = True) -> None:

@@ -62,19 +62,21 @@ def is_local_ip(ip: str) -> bool:
 class Frame:
     """One captured frame, decoded as far as the detectors need.
 
-    The integer fields and IP addresses are decoded eagerly (every detector looks at them); MAC and ARP
-    addresses and the application fields are properties decoded on access, since most frames are bulk
-    TCP that no detector asks about. Absent layers read as ``None``/0/``b""``.
+    The integer fields, IP addresses and ARP fields are decoded eagerly (several detectors look at them,
+    and sweeps make ARP a large share of frames); Ethernet addresses and the application fields are
+    properties decoded on access, since most other frames are bulk TCP that no detector asks about.
+    Absent layers read as ``None``/0/``b""``.
     """
 
-    __slots__ = ("ts", "raw", "ethertype", "_l3", "ip_src", "ip_dst", "ip_proto", "icmp_type",
-                 "sport", "dport", "tcp_flags", "tcp_seq", "payload", "_dns")
+    __slots__ = ("ts", "raw", "ethertype", "_l3", "arp_op", "arp_sha", "arp_spa", "arp_tpa",
+                 "ip_src", "ip_dst", "ip_proto", "icmp_type", "sport", "dport", "tcp_flags", "tcp_seq", "payload",
+                 "_dns")
 
     def __init__(self, ts: float, raw: bytes) -> None:
         self.ts = ts
         self.raw = raw
-        self.ip_src = self.ip_dst = None
-        self.ip_proto = self.sport = self.dport = self.tcp_flags = self.tcp_seq = 0
+        self.ip_src = self.ip_dst = self.arp_sha = self.arp_spa = self.arp_tpa = None
+        self.arp_op = self.ip_proto = self.sport = self.dport = self.tcp_flags = self.tcp_seq = 0
         self.icmp_type = -1
         self.payload = b""
         self._dns = None
@@ -89,6 +91,13 @@ class Frame:
             off = 18
         self.ethertype = et
         self._l3 = off
+        if et == ETH_ARP:
+            if n >= off + 28:
+                self.arp_op = (raw[off + 6] << 8) | raw[off + 7]
+                self.arp_sha = mac_text(raw[off + 8:off + 14])
+                self.arp_spa = ip_text(raw[off + 14:off + 18])
+                self.arp_tpa = ip_text(raw[off + 24:off + 28])
+            return
         if et != ETH_IPV4 or n < off + 20 or raw[off] >> 4 != 4:
             return
         total = (raw[off + 2] << 8) | raw[off + 3]
@@ -123,30 +132,9 @@ class Frame:
         return mac_text(self.raw[0:6])
 
     @property
-    def arp_op(self) -> int:
-        """ARP opcode (1 request, 2 reply); 0 if not ARP."""
-        o = self._l3
-        return (self.raw[o + 6] << 8) | self.raw[o + 7] if self.ethertype == ETH_ARP and len(self.raw) >= o + 28 else 0
-
-    @property
-    def arp_sha(self) -> str | None:
-        """ARP sender hardware address."""
-        return mac_text(self.raw[self._l3 + 8:self._l3 + 14]) if self.arp_op else None
-
-    @property
-    def arp_spa(self) -> str | None:
-        """ARP sender protocol (IPv4) address."""
-        return ip_text(self.raw[self._l3 + 14:self._l3 + 18]) if self.arp_op else None
-
-    @property
     def arp_tha(self) -> str | None:
         """ARP target hardware address."""
         return mac_text(self.raw[self._l3 + 18:self._l3 + 24]) if self.arp_op else None
-
-    @property
-    def arp_tpa(self) -> str | None:
-        """ARP target protocol (IPv4) address."""
-        return ip_text(self.raw[self._l3 + 24:self._l3 + 28]) if self.arp_op else None
 
     @property
     def proto(self) -> str:

@@ -16,6 +16,7 @@ import dpkt
 
 from .frame import ETH_ARP, PROTO_UDP, Frame, is_local_ip
 
+_TEACHING_PORTS = frozenset((5353, 137, 67, 68, 1900))
 _LOCATION = re.compile(rb"(?im)^location:\s*https?://(\d{1,3}(?:\.\d{1,3}){3})")
 
 
@@ -25,6 +26,9 @@ class IdentifierBook:
     def __init__(self, min_hostname_len: int = 4) -> None:
         self.min_hostname_len = min_hostname_len
         self.seen: dict[tuple[str, str], float] = {}  # (field, lower-case value) -> first seen
+        # Sweeps and announcements repeat the same packets every cycle; what taught us once is skipped.
+        self._arp_pairs: set[tuple[str, str]] = set()
+        self._payloads: set[bytes] = set()
 
     def add(self, fld: str, value: str | None, ts: float) -> None:
         """Record ``value`` as an identifier of kind ``fld`` (ignoring empty and placeholder values)."""
@@ -45,14 +49,23 @@ class IdentifierBook:
     def learn(self, f: Frame) -> None:
         """Learn from one frame (cheap for the frames that teach nothing)."""
         if f.ethertype == ETH_ARP:
-            spa = f.arp_spa
-            if spa and spa != "0.0.0.0":
-                self.add("ip", spa, f.ts)
-                self.add("mac", f.arp_sha, f.ts)
+            pair = (f.arp_sha, f.arp_spa)
+            if pair not in self._arp_pairs and pair[1] and pair[1] != "0.0.0.0":
+                self._arp_pairs.add(pair)
+                self.add("ip", pair[1], f.ts)
+                self.add("mac", pair[0], f.ts)
             return
         if f.ip_proto != PROTO_UDP or not f.payload:
             return
         sport, dport = f.sport, f.dport
+        if sport not in _TEACHING_PORTS and dport not in _TEACHING_PORTS:
+            return
+        key = f.payload[2:] if sport == 5353 or dport == 5353 else f.payload  # mDNS ids vary, content not
+        if key in self._payloads:
+            return
+        if len(self._payloads) > 100_000:
+            self._payloads.clear()  # bounded: memory must not grow with the capture
+        self._payloads.add(key)
         try:
             if sport == 5353 or dport == 5353:
                 self._mdns(f)

@@ -36,14 +36,17 @@ def identifier_forms(fld: str, value: str) -> dict[bytes, str]:
     return forms
 
 
-_HEX_TOKEN = re.compile(rb"[0-9a-f]{8,}")
-_MAC_TOKEN = re.compile(rb"(?<![0-9a-f])[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}(?![0-9a-f])")
-_IP_TOKEN = re.compile(rb"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d])")
+# Tokens of a lower-cased view: with dots and colons (IP addresses, colon MACs), and without (host-name
+# words, hex, dash MACs, and the parts of dotted names such as ``ipad.local``).
+_TOKEN = re.compile(rb"[0-9a-z_'.:-]+")
+_PART = re.compile(rb"[0-9a-z_'-]+")
 
 
 class _Matcher:
-    """Finds known identifiers in a lower-cased view: token look-ups for hex, MAC and IP shapes (one
-    dict probe per token, however many identifiers are known), substring search for host names."""
+    """Finds known identifiers in a view by token look-up: two tokenizations and two set intersections,
+    all in C, however many identifiers are known. An address does not match inside a longer one
+    (192.168.1.2 is not in 192.168.1.20): tokens are whole. Host names that are not one token (with
+    spaces, say) are searched as substrings; there are few."""
 
     def __init__(self, book: IdentifierBook) -> None:
         self.book = book
@@ -55,23 +58,19 @@ class _Matcher:
         seen = list(self.book.seen)
         for fld, value in seen[self.done:]:
             for form, how in identifier_forms(fld, value).items():
-                if fld == "hostname" and how == "plain":
-                    self.hostnames.append((form, value))
-                else:
+                if fld != "hostname" or _PART.fullmatch(form):
                     self.tokens.setdefault(form, (fld, value, how))
+                else:
+                    self.hostnames.append((form, value))
         self.done = len(seen)
 
     def find(self, data: bytes) -> set[tuple[str, str, str]]:
         if self.done != len(self.book.seen):
             self._update()
         low = data.lower()
-        tokens = self.tokens
-        hits = set()
-        for rx in (_HEX_TOKEN, _MAC_TOKEN, _IP_TOKEN):
-            for m in rx.finditer(low):
-                hit = tokens.get(m.group(0))
-                if hit is not None:
-                    hits.add(hit)
+        keys = self.tokens.keys()
+        found = (keys & _TOKEN.findall(low)) | (keys & _PART.findall(low))
+        hits = {self.tokens[t] for t in found}
         for form, value in self.hostnames:
             if form in low:
                 hits.add(("hostname", value, "plain"))
@@ -94,6 +93,7 @@ class PiiLeakDetector(Detector):
 
     name = "pii-leak"
     category = "exfil"
+    frame_kinds = frozenset(("arp", "tcp", "udp"))
 
     def __init__(self, depth: int = 2, min_hostname_len: int = 4, max_flow_bytes: int = 1 << 20,
                  min_identifiers: int = 1, skip_tls: bool = True) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from .alert import Alert
 from .base import Detector, DetectorError, Watch
 from .capture import Capture
+from .frame import ETH_ARP, PROTO_ICMP, PROTO_TCP, PROTO_UDP
 
 
 def run_detectors(capture: Capture, detectors: Sequence[Detector]) -> list[list[Alert]]:
@@ -29,15 +30,18 @@ def run_detectors(capture: Capture, detectors: Sequence[Detector]) -> list[list[
             next(w)  # run to the first ``yield``
             watches.append((i, w))
     if watches:
-        sends = [w.send for _, w in watches]
-        if len(sends) == 1:
-            send = sends[0]
-            for frame in capture.frames():
+        def sends(kind: str) -> list:
+            return [w.send for i, w in watches if kind in detectors[i].frame_kinds]
+
+        arp, icmp, tcp, udp, other = (sends(k) for k in ("arp", "icmp", "tcp", "udp", "other"))
+        for frame in capture.frames():
+            if frame.ethertype == ETH_ARP:
+                targets = arp
+            else:
+                p = frame.ip_proto
+                targets = tcp if p == PROTO_TCP else udp if p == PROTO_UDP else icmp if p == PROTO_ICMP else other
+            for send in targets:
                 send(frame)
-        else:
-            for frame in capture.frames():
-                for send in sends:
-                    send(frame)
         for i, w in watches:
             try:
                 w.send(None)

@@ -40,7 +40,7 @@ def _comment(run_id: str) -> str:
 
 def prepare_bridge(bridge: str, run_id: str) -> None:
     """Take the host's address off ``bridge``, stop multicast snooping, accept intra-bridge traffic."""
-    _run(["ip", "addr", "flush", "dev", bridge])
+    _run(["ip", "addr", "flush", "dev", bridge])  # the network is made with inhibit_ipv4; this is a second lock
     snooping = Path(f"/sys/class/net/{bridge}/bridge/multicast_snooping")
     if snooping.exists():
         snooping.write_text("0")
@@ -68,6 +68,13 @@ def release_bridges(run_id: str | None = None) -> int:
 def add_route(pid: int, destination: str, via: str) -> None:
     """``ip route replace destination via via`` inside the network namespace of process ``pid``."""
     _run(["nsenter", "-t", str(pid), "-n", "ip", "route", "replace", destination, "via", via])
+
+
+def delete_default_route(pid: int) -> None:
+    """Remove the default route inside the network namespace of process ``pid`` (if there is one)."""
+    proc = _run(["nsenter", "-t", str(pid), "-n", "ip", "route", "show", "default"])
+    if proc.stdout.strip():
+        _run(["nsenter", "-t", str(pid), "-n", "ip", "route", "del", "default"])
 
 
 def routes_of(pid: int) -> str:

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from testbed.emu.docker_client import docker_client
-from testbed.emu.hostnet import add_route, bridge_name, prepare_bridge, release_bridges
+from testbed.emu.hostnet import add_route, bridge_name, delete_default_route, prepare_bridge, release_bridges
 from testbed.emu.labels import RUN_LABEL, TESTBED_LABEL, labels
 from testbed.emu.plan import LabPlan, NodePlan
 from testbed.errors import RunError
@@ -70,6 +70,7 @@ class Lab:
 
     def create_networks(self) -> None:
         """One ``internal`` network per household and the wan, their bridges prepared on the host."""
+        import docker.errors
         import docker.types
 
         t0 = time.monotonic()
@@ -79,10 +80,18 @@ class Lab:
         assert nodes
         for net in self.plan.networks:
             ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=net.subnet, gateway=net.gateway)])
-            network = self.client.networks.create(
-                f"tvt-{self.plan.run_id}-{net.key}", driver="bridge", internal=True, ipam=ipam,
-                labels=labels(self.plan.run_id, network=net.key), check_duplicate=True,
-            )
+            try:
+                network = self.client.networks.create(
+                    f"tvt-{self.plan.run_id}-{net.key}", driver="bridge", internal=True, ipam=ipam,
+                    labels=labels(self.plan.run_id, network=net.key), check_duplicate=True,
+                    # No address on the host's side of the bridge, hence no host route into the lab.
+                    options={"com.docker.network.bridge.inhibit_ipv4": "true"},
+                )
+            except docker.errors.APIError as exc:
+                if "overlaps" in str(exc):
+                    raise RunError(f"{net.key} ({net.subnet}) overlaps a network that exists already: another lab "
+                                   "is running (tvtestbed lab status; tvtestbed lab down)") from None
+                raise
             self.networks[net.key] = network
             self.bridges[net.key] = bridge_name(network.id)
             prepare_bridge(self.bridges[net.key], self.plan.run_id)
@@ -139,6 +148,9 @@ class Lab:
     def _add_routes(self, node: NodePlan, container: Any) -> None:
         container.reload()
         pid = container.attrs["State"]["Pid"]
+        # Docker gives even internal networks a default route (to the gateway address that is not there):
+        # remove it, so that nothing but the lab's own subnets is routable from inside.
+        delete_default_route(pid)
         for name, destination, via in self.plan.routes:
             if name == node.name:
                 add_route(pid, destination, via)

@@ -252,11 +252,9 @@ def test_storage_failure_rolls_back_and_answers_500(
     assert table_counts()["reports"] == 1
 
 
-def test_busy_database_answers_503(monkeypatch, tmp_path, make_report: MakeReport) -> None:
+def test_busy_database_answers_503(monkeypatch, app: Flask, make_report: MakeReport, table_counts) -> None:
     monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 20)
-    path = str(tmp_path / "busy.sqlite")
-    app = create_app({"DATABASE": path})
-    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
         response = app.test_client().post("/api/v1/report", json=make_report())
@@ -264,8 +262,8 @@ def test_busy_database_answers_503(monkeypatch, tmp_path, make_report: MakeRepor
         blocker.execute("ROLLBACK")
         blocker.close()
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.json["error"] == "busy" and table_counts() == EMPTY
     assert app.test_client().post("/api/v1/report", json=make_report()).status_code == 200
-    close_connections(app)
 
 
 def test_second_aes_key_is_found(tmp_path, make_report: MakeReport) -> None:

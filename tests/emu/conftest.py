@@ -63,11 +63,11 @@ def default_interface() -> str:
     return out[out.index("dev") + 1] if "dev" in out else "eth0"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def docker_run(node_image, tmp_path_factory) -> Path:
     """A clean two-home run in containers, left running (--keep) while the host's uplink is captured.
 
-    Yields the run directory; the lab is pruned at the end of the session.
+    Yields the run directory; the lab is pruned when the module's tests are done.
     """
     from testbed.emu import run_docker
     from testbed.emu.lab import prune
@@ -81,7 +81,7 @@ def docker_run(node_image, tmp_path_factory) -> Path:
     assert tcpdump.stderr is not None
     assert "listening on" in tcpdump.stderr.readline().decode()
     try:
-        summary = run_docker(lan_scenario(), out, interval=30.0, keep=True)
+        run_docker(lan_scenario(), out, interval=30.0, keep=True)
     finally:
         tcpdump.terminate()
         tcpdump.wait(timeout=10)
