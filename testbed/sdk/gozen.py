@@ -15,7 +15,18 @@ from typing import Any
 from collector_mock.codec import ENCODING_HEADER, encode
 from testbed.population.model import Tv
 from testbed.sdk.report import build_report, report_bytes
-from testbed.steps import BeginCycle, Probe, ProbedHost, SeenNetwork, Sleep, Step, Sweep, Upload, UploadResult, WifiScan
+from testbed.steps import (
+    BeginCycle,
+    Probe,
+    ProbedHost,
+    SeenNetwork,
+    Sleep,
+    Step,
+    Sweep,
+    Upload,
+    UploadResult,
+    WifiScan,
+)
 
 SDK_VERSION = "2.3.7"
 RETRY_BASE_S = 30.0  # first back-off after a failed upload; doubles each time

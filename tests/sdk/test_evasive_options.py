@@ -6,8 +6,8 @@ import hashlib
 import sqlite3
 from collections import Counter
 
-from testbed.rundir import read_events
 from testbed.run import run_scenario
+from testbed.rundir import read_events
 from tests.helpers import small
 
 
