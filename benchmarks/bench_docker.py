@@ -100,15 +100,14 @@ def bring_up(households: int) -> dict[str, float]:
                 list(pool.map(lab._start_ready, plan.services))
             home_start = time.monotonic()
             with cf.ThreadPoolExecutor(8) as pool:
-                routers = [nodes[0] for nodes in plan.households.values()]
-                list(pool.map(lab._start_ready, routers))
-                rest = [n for nodes in plan.households.values() for n in nodes[1:]]
-                list(pool.map(lab._start_ready, rest))
+                list(pool.map(lab._start_ready, [n for nodes in plan.households.values() for n in nodes]))
             homes = time.monotonic() - home_start
             containers = sum(len(n) for n in plan.households.values())
-        down = time.monotonic()
+            down = time.monotonic()
+            lab.down()
+            teardown = time.monotonic() - down
     return {"networks_s": t1 - t0, "services_s": services.elapsed, "households_s": homes,
-            "containers": containers, "per_container_s": homes / containers, "teardown_s": time.monotonic() - down}
+            "containers": containers, "per_container_s": homes / containers, "teardown_s": teardown}
 
 
 class ThreadTimer:

@@ -2,42 +2,64 @@
 
 Why: SQLite has one writer at a time. With a connection per request thread, gunicorn's threads (and its
 two worker processes) queue on the write lock, and SQLite's busy handler waits by sleeping (1, 2, 5,
-10 ms...), so throughput collapses and p99 latency grows to hundreds of milliseconds. Here each request
-thread validates its report and prepares its rows, hands them to the process's writer and waits; the
-writer takes everything that queued up while it was committing the previous batch, writes it in one
-transaction, commits (one fsync with ``synchronous=FULL``), and only then wakes the waiting requests.
-A 2xx is therefore still only sent once its report is committed.
+10 ms...), so throughput collapses and p99 latency grows to hundreds of milliseconds (measured: 900
+reports/s, p99 320 ms). Here each request thread validates its report and prepares its rows, hands them
+to the process's writer and waits; the writer takes everything that queued up while it was committing
+the previous batch, writes it in one transaction, commits (one fsync with ``synchronous=FULL``), and
+only then wakes the waiting requests. A 2xx is therefore still only sent once its report is committed.
+The writers of the worker processes take turns through a lock file beside the database (``flock``).
 
 Every report stays whole or absent: if a batch fails, it is rolled back and its reports are retried one
-by one, so one bad report cannot make others fail.
+by one, so one bad report cannot make others fail. A report the writer has not taken within the
+request's timeout is withdrawn (never written) and the request answers 503.
+
+The hand-off uses the C-level primitives (``queue.SimpleQueue``, a locked ``threading.Lock`` as a
+one-shot signal) rather than ``Condition``/``Event``, which run Python code on every wait and wake: on a
+2-core machine with a busy GIL that per-request overhead shows in the throughput.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import queue
 import threading
-from collections import deque
-from dataclasses import dataclass, field
 
 from .store import PreparedReport, Store
 
 __all__ = ["CommitTimeout", "GroupCommitter"]
 
 MAX_BATCH = 512  # bounds how long one transaction holds the write lock
+_STOP = None  # put on the queue to stop the writer
 
 
 class CommitTimeout(TimeoutError):
     """The report was not taken by the writer in time; it was withdrawn and will not be stored."""
 
 
-@dataclass(eq=False)
 class _Pending:
-    report: PreparedReport
-    done: threading.Event = field(default_factory=threading.Event)
-    taken: bool = False
-    report_id: int | None = None
-    error: BaseException | None = None
+    """One report waiting for its commit; ``done`` is released once its outcome is known."""
+
+    __slots__ = ("done", "error", "report", "report_id", "taken", "withdrawn")
+
+    def __init__(self, report: PreparedReport) -> None:
+        self.report = report
+        self.done = threading.Lock()
+        self.done.acquire()  # released by the writer: a one-shot signal
+        self.taken = False
+        self.withdrawn = False
+        self.report_id: int | None = None
+        self.error: BaseException | None = None
+
+    def finish(self) -> None:
+        self.done.release()
+
+    def wait(self, timeout: float = -1) -> bool:
+        """Wait for the outcome; True once it is known (and stays known for later waits)."""
+        if self.done.acquire(timeout=timeout):
+            self.done.release()
+            return True
+        return False
 
 
 class GroupCommitter:
@@ -47,14 +69,12 @@ class GroupCommitter:
         self.path = path
         self.synchronous = synchronous
         self.max_batch = max_batch
-        self._pid: int | None = None
         self._start_lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
-        self._queue: deque[_Pending] = deque()
-        self._cond = threading.Condition()
-        self._stopping = False
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._flags = threading.Lock()  # guards every _Pending's taken/withdrawn
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
 
@@ -67,7 +87,7 @@ class GroupCommitter:
             if self._thread is None:
                 store = Store.open(self.path, synchronous=self.synchronous)
                 self._thread = threading.Thread(
-                    target=self._run, args=(store,), name="collector-group-commit", daemon=True
+                    target=self._run, args=(store, self._queue), name="collector-group-commit", daemon=True
                 )
                 self._thread.start()
 
@@ -79,17 +99,13 @@ class GroupCommitter:
         """
         self._ensure_started()
         pending = _Pending(report)
-        with self._cond:
-            if self._stopping:
-                raise RuntimeError("the collector's writer is stopped")
-            self._queue.append(pending)
-            self._cond.notify()
-        if not pending.done.wait(timeout):
-            with self._cond:
+        self._queue.put(pending)
+        if not pending.wait(timeout):
+            with self._flags:
                 if not pending.taken:
-                    self._queue.remove(pending)
+                    pending.withdrawn = True
                     raise CommitTimeout(f"report not stored within {timeout:g} s")
-            pending.done.wait()  # already in a transaction: its outcome comes within the busy timeout
+            pending.wait()  # already in a transaction: its outcome comes within the busy timeout
         if pending.error is not None:
             raise pending.error
         assert pending.report_id is not None
@@ -100,36 +116,51 @@ class GroupCommitter:
         thread = self._thread
         if thread is None or self._pid != os.getpid():
             return
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
+        self._queue.put(_STOP)
         thread.join(timeout)
         self._thread = None
-        self._stopping = False
 
-    def _run(self, store: Store) -> None:
+    def _take(self, q: queue.SimpleQueue[_Pending | None], first: _Pending) -> tuple[list[_Pending], bool]:
+        """``first`` and whatever else is queued (up to ``max_batch``); and whether a stop was asked."""
+        items, stop = [first], False
+        while len(items) < self.max_batch:
+            try:
+                item = q.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                stop = True
+                break
+            items.append(item)
+        with self._flags:
+            batch = [p for p in items if not p.withdrawn]
+            for pending in batch:
+                pending.taken = True
+        return batch, stop
+
+    def _run(self, store: Store, q: queue.SimpleQueue[_Pending | None]) -> None:
         # A lock file beside the database serialises the writers of all worker processes (see _write).
         lock = os.open(f"{os.fspath(self.path)}-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        stop = False
         try:
-            while True:
-                with self._cond:
-                    while not self._queue and not self._stopping:
-                        self._cond.wait()
-                    if not self._queue:
-                        return
-                    batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
-                    for pending in batch:
-                        pending.taken = True
-                self._write(store, lock, batch)
+            while not stop:
+                first = q.get()
+                if first is _STOP:
+                    break
+                batch, stop = self._take(q, first)
+                if batch:
+                    self._write(store, lock, batch)
         finally:
             os.close(lock)
             store.close()
-            with self._cond:  # only at interpreter exit: nobody must wait for a writer that is gone
-                orphans = [*self._queue]
-                self._queue.clear()
-            for pending in orphans:
-                pending.error = RuntimeError("the collector's writer stopped")
-                pending.done.set()
+            while True:  # stopped (or dying at interpreter exit): nobody may wait for a writer that is gone
+                try:
+                    orphan = q.get_nowait()
+                except queue.Empty:
+                    break
+                if orphan is not None:
+                    orphan.error = RuntimeError("the collector's writer stopped")
+                    orphan.finish()
 
     @classmethod
     def _write(cls, store: Store, lock: int, batch: list[_Pending]) -> None:
@@ -157,4 +188,4 @@ class GroupCommitter:
             for pending, report_id in zip(batch, ids, strict=True):
                 pending.report_id = report_id
         for pending in batch:
-            pending.done.set()
+            pending.finish()

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint
 
 from .codec import ENCODING_HEADER
+from .reads import MAX_LIMIT, MAX_OFFSET
 from .schema import Report
 
 __all__ = ["bp", "openapi_document"]
@@ -53,16 +54,22 @@ _NULL_STR = {"type": ["string", "null"]}
 _NULL_NUM = {"type": ["number", "null"]}
 _MAC_KIND = {"type": "string", "enum": ["universal", "randomized", "multicast", "not_a_mac"]}
 
+_LAYER = "(json|gzip|base64|aes)"
+_ENCODING_PATTERN = f"^{_LAYER}(\\+{_LAYER}){{0,7}}$"  # collector_mock.codec: up to 8 layers
 _ID_PARAM = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^/]+$"}
 
 
-def _path_param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+def _path_param(
+    name: str, description: str, example: Any, schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    # The examples are the simulator's ids, so generated requests (the fuzzer's) also reach stored data.
     return {
         "name": name,
         "in": "path",
         "required": True,
         "description": description,
         "schema": schema or _ID_PARAM,
+        "example": example,
     }
 
 
@@ -70,11 +77,11 @@ def _query(name: str, description: str, schema: dict[str, Any], required: bool =
     return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
 
 
-_HOUSEHOLD = _path_param("household", "A household id (the report's tv.home).")
-_TV = _path_param("tv", "A TV id (the report's tv.id).")
+_HOUSEHOLD = _path_param("household", "A household id (the report's tv.home).", "h0001")
+_TV = _path_param("tv", "A TV id (the report's tv.id).", "h0001-tv1")
 _PAGE = [
-    _query("limit", "Page size.", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
-    _query("offset", "Rows to skip.", {"type": "integer", "minimum": 0, "default": 0}),
+    _query("limit", "Page size.", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100}),
+    _query("offset", "Rows to skip.", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}),
 ]
 
 
@@ -357,7 +364,7 @@ def _paths() -> dict[str, Any]:
                         "in": "header",
                         "required": False,
                         "description": "Encoding chain applied by the SDK, e.g. gzip+aes (default json).",
-                        "schema": {"type": "string", "default": "json"},
+                        "schema": {"type": "string", "default": "json", "pattern": _ENCODING_PATTERN},
                     }
                 ],
                 "requestBody": {
@@ -427,7 +434,12 @@ def _paths() -> dict[str, Any]:
                 _json(_ref("DeviceDetail"), "The device."),
                 parameters=[
                     _HOUSEHOLD,
-                    _path_param("mac", "The device's MAC as reported.", {"type": "string", "minLength": 1}),
+                    _path_param(
+                        "mac",
+                        "The device's MAC as reported.",
+                        "3c:22:fb:11:22:00",
+                        {"type": "string", "minLength": 1},
+                    ),
                 ],
                 bad_request=False,
             )
@@ -481,7 +493,7 @@ def _paths() -> dict[str, Any]:
             "get": _admin(
                 "One report with its entries as sent.",
                 _json(_ref("StoredReport"), "The report."),
-                parameters=[_path_param("report_id", "A report id.", {"type": "integer", "minimum": 0})],
+                parameters=[_path_param("report_id", "A report id.", 1, {"type": "integer", "minimum": 0})],
                 bad_request=False,
             )
         },

@@ -143,16 +143,15 @@ class StoreReads:
         ).fetchone()
         if row is None:
             return None
-        history = self._all(
-            """
-            SELECT r.id AS report_id, r.tv_id, r.received_at, json_extract(e.value, '$.ip') AS ip,
-                   json_extract(e.value, '$.rtt_ms') AS rtt_ms
-            FROM reports AS r, json_each(r.hosts) AS e
-            WHERE r.home = ? AND json_extract(e.value, '$.mac') = ?
-            ORDER BY r.received_at, r.id, e.key
-            """,
-            (home, mac),
-        )
+        # Python reads the entries: SQLite's JSON functions cut strings at a NUL, and a MAC may hold one.
+        history = [
+            {"report_id": r["id"], "tv_id": r["tv_id"], "received_at": r["received_at"], "ip": h["ip"], "rtt_ms": h["rtt_ms"]}
+            for r in self._conn.execute(
+                "SELECT id, tv_id, received_at, hosts FROM reports WHERE home = ? ORDER BY received_at, id", (home,)
+            )
+            for h in json.loads(r["hosts"])
+            if h["mac"] == mac
+        ]
         return {**dict(row), **describe_mac(mac), "rtt_history": history}
 
     def networks(self, home: str) -> list[dict[str, Any]]:
@@ -165,22 +164,16 @@ class StoreReads:
 
     def export_entries(self, home: str) -> list[dict[str, Any]]:
         """Every host and Wi-Fi entry ``home``'s reports carried, flat, in report order (the CSV export)."""
-        return self._all(
-            """
-            SELECT r.id AS report_id, r.tv_id, r.received_at, r.collected_at, 'host' AS kind,
-                   json_extract(e.value, '$.mac') AS mac, json_extract(e.value, '$.ip') AS ip,
-                   json_extract(e.value, '$.hostname') AS hostname, json_extract(e.value, '$.rtt_ms') AS rtt_ms,
-                   NULL AS ssid, NULL AS rssi, NULL AS channel, e.key AS seq
-            FROM reports AS r, json_each(r.hosts) AS e WHERE r.home = ?1
-            UNION ALL
-            SELECT r.id, r.tv_id, r.received_at, r.collected_at, 'wifi', json_extract(e.value, '$.bssid'), NULL,
-                   NULL, NULL, json_extract(e.value, '$.ssid'), json_extract(e.value, '$.rssi'),
-                   json_extract(e.value, '$.channel'), e.key
-            FROM reports AS r, json_each(r.wifi) AS e WHERE r.home = ?1
-            ORDER BY report_id, kind, seq
-            """,
-            (home,),
+        out: list[dict[str, Any]] = []
+        rows = self._conn.execute(
+            "SELECT id, tv_id, received_at, collected_at, hosts, wifi FROM reports WHERE home = ? ORDER BY id", (home,)
         )
+        for r in rows:
+            meta = {"report_id": r["id"], "tv_id": r["tv_id"], "received_at": r["received_at"],
+                    "collected_at": r["collected_at"]}
+            out += [{**meta, "kind": "host", **h} for h in json.loads(r["hosts"])]
+            out += [{**meta, "kind": "wifi", "mac": w["bssid"], **w} for w in json.loads(r["wifi"])]
+        return out
 
     # -- reports and TVs ----------------------------------------------------------------------------
 

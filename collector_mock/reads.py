@@ -14,7 +14,7 @@ from .auth import require_bearer
 from .db import get_store
 from .export import export_filename, household_csv, household_json
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "bp", "int_arg", "page_args"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "MAX_OFFSET", "MAX_QUERY", "bp", "int_arg", "page_args"]
 
 bp = Blueprint("reads", __name__, url_prefix="/api/v1")
 bp.before_request(require_bearer)
@@ -22,6 +22,8 @@ bp.before_request(require_bearer)
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_QUERY = 128
+MAX_OFFSET = 2**62
+MAX_ID = 2**63 - 1
 
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -40,7 +42,7 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
 
 def page_args() -> tuple[int, int]:
     """``(limit, offset)`` from the query string."""
-    return int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), int_arg("offset", 0, 0, 2**62)
+    return int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), int_arg("offset", 0, 0, MAX_OFFSET)
 
 
 def _known(household: str) -> str:
@@ -134,7 +136,8 @@ def list_reports() -> dict[str, object]:
 @bp.get("/reports/<int:report_id>")
 def one_report(report_id: int) -> dict[str, object]:
     """One report with its ``hosts`` and ``wifi`` as sent; 404 if there is none with that id."""
-    report = get_store().report(report_id)
+    # Werkzeug's int converter has no upper bound; SQLite's INTEGER has.
+    report = get_store().report(report_id) if report_id <= MAX_ID else None
     if report is None:
         raise NotFound(f"no report with id {report_id}")
     return report

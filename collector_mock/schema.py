@@ -19,9 +19,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 
 __all__ = ["CONSENT_STATES", "MAX_INT64", "SCHEMA", "Host", "Report", "Sdk", "Tv", "Wifi", "error_paths", "parse_report"]
 
@@ -50,6 +58,18 @@ def _ip(value: str) -> str:
 
 # The JSON schema says what the validator checks, so the published OpenAPI document (and the fuzzer
 # that generates requests from it) agrees with what is accepted.
+def _whole_number(value: object) -> object:
+    # JSON has one number type: 19.0 is the integer 19 to JSON Schema (and to the OpenAPI document and
+    # its fuzzer), so it is accepted as one. 19.5 and "19" are still refused by the strict model.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _json_int(low: int, high: int) -> Any:
+    """An integer in [low, high]; the bounds stay ``minimum``/``maximum`` in the JSON schema."""
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_whole_number)]
+
 IpAddress = Annotated[
     str,
     AfterValidator(_ip),
@@ -97,8 +117,8 @@ class Wifi(_Strict):
 
     ssid: Annotated[str, Field(max_length=64)]  # may be empty: hidden networks
     bssid: Identifier
-    rssi: Annotated[int, Field(ge=-128, le=0)]  # dBm
-    channel: Annotated[int, Field(ge=1, le=233)]  # 2.4, 5 and 6 GHz channel numbers
+    rssi: _json_int(-128, 0)  # type: ignore[valid-type]  # dBm
+    channel: _json_int(1, 233)  # type: ignore[valid-type]  # 2.4, 5 and 6 GHz channel numbers
 
 
 class Report(_Strict):
@@ -109,7 +129,7 @@ class Report(_Strict):
     schema_: Literal["gozen/1"] = Field(alias="schema")  # "schema" would shadow a BaseModel attribute
     sdk: Sdk
     tv: Tv
-    cycle: Annotated[int, Field(ge=0, le=MAX_INT64)]
+    cycle: _json_int(0, MAX_INT64)  # type: ignore[valid-type]
     collected_at: Annotated[float, Field(ge=0, allow_inf_nan=False)]  # epoch seconds, the SDK's clock
     consent: Consent
     hosts: Annotated[list[Host], Field(max_length=MAX_HOSTS)]

@@ -95,9 +95,6 @@ class CollectorServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        import os
-        if os.environ.get("DBG_SWITCH"):
-            sys.setswitchinterval(float(os.environ["DBG_SWITCH"]))
         return create_app(self.app_config)
 
     def _when_ready(self, arbiter: Any) -> None:

@@ -1,4 +1,4 @@
-"""SQLite storage: reports in, the derived household profile (by trigger), erasure, verification.
+"""SQLite storage: reports in, the derived household profile, erasure, verification.
 
 The schema is in ``collector_mock.tables``; reads are in ``collector_mock.queries``. This module knows
 nothing of Flask; ``collector_mock.db`` gives each request its connection.
@@ -10,6 +10,7 @@ Python's GIL and has to win it back from the request threads, so the writer make
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -21,15 +22,7 @@ from pydantic import TypeAdapter
 
 from .queries import StoreReads
 from .schema import Host, Report, Wifi
-from .tables import (
-    DDL,
-    DERIVED_TABLES,
-    DEVICE_UPSERT,
-    NETWORK_UPSERT,
-    SCHEMA_VERSION,
-    derived_temp_table,
-    replay_sql,
-)
+from .tables import DDL, DERIVED_TABLES, SCHEMA_VERSION, derived_temp_table, device_upsert, network_upsert
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -39,6 +32,8 @@ __all__ = [
     "StoreError",
     "initialize",
     "prepare_report",
+    "rebuild_derived",
+    "replay",
 ]
 
 BUSY_TIMEOUT_MS = 5000
@@ -54,6 +49,8 @@ _NEXT_REPORT_ID = (
     " coalesce((SELECT max(id) FROM reports), 0)) + 1"
 )
 _MAX_VARIABLES = 32_766  # SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32
+_DEVICE_UPSERT = device_upsert()
+_NETWORK_UPSERT = network_upsert()
 
 _HOSTS_JSON = TypeAdapter(list[Host])
 _WIFI_JSON = TypeAdapter(list[Wifi])
@@ -102,16 +99,24 @@ def prepare_report(
         _HOSTS_JSON.dump_json(report.hosts).decode(),
         _WIFI_JSON.dump_json(report.wifi).decode(),
     )
-    home, seen = tv.home, received_at
-    latest = {h.mac: h for h in report.hosts}
-    heard = {w.bssid: w for w in report.wifi}
     return PreparedReport(
-        home,
+        tv.home,
         tv.id,
         row,
-        [(home, h.mac, h.ip, h.hostname, seen, seen, 1) for h in latest.values()],
-        [(home, w.bssid, w.ssid, seen, seen, 1) for w in heard.values()],
+        _device_rows(tv.home, received_at, [(h.mac, h.ip, h.hostname) for h in report.hosts]),
+        _network_rows(tv.home, received_at, [(w.bssid, w.ssid) for w in report.wifi]),
     )
+
+
+def _device_rows(home: str, seen: float, hosts: Sequence[tuple[str, str, str | None]]) -> list[tuple[Any, ...]]:
+    # A MAC listed twice in one report is one sighting; the last entry wins.
+    latest = {mac: (ip, hostname) for mac, ip, hostname in hosts}
+    return [(home, mac, ip, hostname, seen, seen, 1) for mac, (ip, hostname) in latest.items()]
+
+
+def _network_rows(home: str, seen: float, wifi: Sequence[tuple[str, str]]) -> list[tuple[Any, ...]]:
+    heard = dict(wifi)
+    return [(home, bssid, ssid, seen, seen, 1) for bssid, ssid in heard.items()]
 
 
 def _connect(path: str | os.PathLike[str], synchronous: str = "NORMAL") -> sqlite3.Connection:
@@ -192,7 +197,7 @@ class Store(StoreReads):
         remote_addr: str | None,
         body_bytes: int,
     ) -> int:
-        """Store one report (and, by trigger, its derived rows) in one transaction; returns its id."""
+        """Store one report and update its derived rows in one transaction; returns its id."""
         prepared = prepare_report(
             report, received_at=received_at, encoding=encoding, remote_addr=remote_addr, body_bytes=body_bytes
         )
@@ -215,8 +220,8 @@ class Store(StoreReads):
             ids = list(range(first, first + len(batch)))
             _insert_rows(conn, _INSERT_REPORTS, [(i, *p.row) for i, p in zip(ids, batch, strict=True)])
             # Report order is id order, so the derived tables see the sightings in id order.
-            _insert_rows(conn, DEVICE_UPSERT, [row for p in batch for row in p.devices])
-            _insert_rows(conn, NETWORK_UPSERT, [row for p in batch for row in p.networks])
+            _insert_rows(conn, _DEVICE_UPSERT, [row for p in batch for row in p.devices])
+            _insert_rows(conn, _NETWORK_UPSERT, [row for p in batch for row in p.networks])
             conn.execute("COMMIT")
         except BaseException:
             self.rollback_open_transaction()
@@ -289,7 +294,20 @@ class Store(StoreReads):
         """Recompute ``home``'s derived rows from its remaining reports (inside a transaction)."""
         for table in DERIVED_TABLES:
             self._conn.execute(f"DELETE FROM {table} WHERE home = ?", (home,))
-            self._conn.execute(replay_sql(table, table, "WHERE r.home = ?1"), (home,))
+        self._replay("devices", "networks", "WHERE home = ?", (home,))
+
+    def rebuild_derived(self) -> None:
+        """Recompute every derived row from the reports, in one transaction."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            rebuild_derived(self._conn)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self.rollback_open_transaction()
+            raise
+
+    def _replay(self, devices: str, networks: str, where: str = "", params: tuple[Any, ...] = ()) -> None:
+        replay(self._conn, devices=devices, networks=networks, where=where, params=params)
 
     # -- verification -------------------------------------------------------------------------------
 
@@ -313,7 +331,9 @@ class Store(StoreReads):
                 check = f"{table}_check"
                 conn.execute(f"DROP TABLE IF EXISTS temp.{check}")
                 conn.execute(derived_temp_table(table, check))
-                conn.execute(replay_sql(table, check))
+            self._replay("devices_check", "networks_check")
+            for table in DERIVED_TABLES:
+                check = f"{table}_check"
                 for a, b in ((table, check), (check, table)):
                     n = conn.execute(f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})").fetchone()[0]
                     if n:
@@ -340,3 +360,34 @@ def _insert_rows(conn: sqlite3.Connection, sql: str, rows: Sequence[tuple[Any, .
         chunk = rows[start : start + size]
         conn.execute(sql.format(values=", ".join([placeholder] * size)), [v for row in chunk for v in row])
         start += size
+
+
+def replay(
+    conn: sqlite3.Connection,
+    *,
+    devices: str = "devices",
+    networks: str = "networks",
+    where: str = "",
+    params: tuple[Any, ...] = (),
+) -> None:
+    """Feed the reports matching ``where``, in id order, to the derived-table upserts, as ingest did.
+
+    The entries are read with Python's JSON parser (SQLite's cuts strings at a NUL character).
+    """
+    up_device = device_upsert(devices).format(values="(?, ?, ?, ?, ?, ?, ?)")
+    up_network = network_upsert(networks).format(values="(?, ?, ?, ?, ?, ?)")
+    rows = conn.execute(f"SELECT home, received_at, hosts, wifi FROM reports {where} ORDER BY id", params)
+    for home, seen, hosts, wifi in rows.fetchall():
+        sightings = [(h["mac"], h["ip"], h["hostname"]) for h in json.loads(hosts)]
+        conn.executemany(up_device, _device_rows(home, seen, sightings))
+        conn.executemany(up_network, _network_rows(home, seen, [(w["bssid"], w["ssid"]) for w in json.loads(wifi)]))
+
+
+def rebuild_derived(conn: sqlite3.Connection) -> None:
+    """Empty ``devices`` and ``networks`` and replay every report into them (inside the caller's transaction).
+
+    For whoever writes reports into a collector database by other means (e.g. merging shards).
+    """
+    for table in DERIVED_TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    replay(conn)

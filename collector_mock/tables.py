@@ -1,4 +1,4 @@
-"""The collector database's schema: tables, views and triggers, and the SQL that derives the profile.
+"""The collector database's schema: tables and views, and the SQL that derives the household profile.
 
 - ``reports``: one row per accepted upload, with when and how it arrived, and the report's ``hosts`` and
   ``wifi`` entries exactly as sent (JSON arrays of objects, in order). Ids are ``AUTOINCREMENT``: an
@@ -13,8 +13,10 @@
 collector trusts its own clock. A later sighting replaces a device's IP and hostname; an earlier one (a
 late retry) only fills a hostname still unknown; a MAC listed twice in one report is one sighting (the
 last entry wins); an empty SSID (a hidden network's beacon) never erases a name learnt earlier. Because
-ingest applies these rules report by report in id order, replaying the reports in id order
-(``replay_sql``) rebuilds the same rows: that is how a TV's erasure and ``Store.verify`` work.
+ingest applies these rules report by report in id order, replaying the reports in id order rebuilds the
+same rows: that is how a TV's erasure and ``Store.verify`` work. The replay reads the entries with Python's
+JSON parser, not SQLite's: SQLite's JSON functions (hence the ``hosts`` and ``wifi`` views) cut a string
+at a NUL character, and a report's strings may hold any character.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from __future__ import annotations
 __all__ = [
     "DDL",
     "DERIVED_TABLES",
-    "DEVICE_UPSERT",
-    "NETWORK_UPSERT",
     "SCHEMA_VERSION",
     "derived_temp_table",
+    "device_upsert",
+    "network_upsert",
     "replay_sql",
 ]
 
@@ -126,13 +128,8 @@ ON CONFLICT (home, bssid) DO UPDATE SET
 _DEVICE_COLUMNS = "home, mac, ip, hostname, first_seen, last_seen, sightings"
 _NETWORK_COLUMNS = "home, bssid, ssid, first_seen, last_seen, sightings"
 
-# Ingest passes the sightings as rows of values (prepared in Python, last entry per MAC already chosen).
-DEVICE_UPSERT = f"INSERT INTO devices ({_DEVICE_COLUMNS}) VALUES {{values}}" + _DEVICE_CONFLICT.format(table="devices")
-NETWORK_UPSERT = f"INSERT INTO networks ({_NETWORK_COLUMNS}) VALUES {{values}}" + _NETWORK_CONFLICT.format(
-    table="networks"
-)
 
-# A replay reads the sightings back out of the stored reports, in id order.
+# A replay in SQL reads the sightings back out of the stored reports, in id order.
 _DEVICE_REPLAY = """
 INSERT INTO {table} (home, mac, ip, hostname, first_seen, last_seen, sightings)
 SELECT home, mac, ip, hostname, seen, seen, 1 FROM (
@@ -166,10 +163,22 @@ DDL: tuple[str, ...] = (
 )
 
 
-def replay_sql(derived: str, table: str, where: str = "") -> str:
-    """SQL that feeds the reports matching ``where`` (in id order) into ``table``, as ingest did.
+def device_upsert(table: str = "devices") -> str:
+    """The device-sighting upsert into ``table`` (itself, or a check copy), with a ``{values}`` slot."""
+    return f"INSERT INTO {table} ({_DEVICE_COLUMNS}) VALUES {{values}}" + _DEVICE_CONFLICT.format(table=table)
 
-    ``derived`` is ``"devices"`` or ``"networks"``; ``table`` the table to fill (itself, or a check copy).
+
+def network_upsert(table: str = "networks") -> str:
+    """The network-sighting upsert into ``table``, with a ``{values}`` slot."""
+    return f"INSERT INTO {table} ({_NETWORK_COLUMNS}) VALUES {{values}}" + _NETWORK_CONFLICT.format(table=table)
+
+
+def replay_sql(derived: str, table: str, where: str = "") -> str:
+    """One SQL statement that feeds the reports matching ``where`` (in id order) into ``table``.
+
+    Exact for every report whose strings hold no NUL character (all the simulator's); SQLite's JSON
+    functions cut a string at a NUL, so ``collector_mock.store.rebuild_derived``, which parses the
+    entries in Python, is the exact one. ``derived`` is ``"devices"`` or ``"networks"``.
     """
     if derived == "devices":
         return _DEVICE_REPLAY.format(table=table, where=where) + _DEVICE_CONFLICT.format(table=table)

@@ -68,7 +68,7 @@ def compress(scenario: Scenario, interval: float | None) -> tuple[Scenario, floa
 def _lab_config(scenario: Scenario, plan, time_scale: float) -> dict[str, Any]:
     offset = scenario.start.utcoffset()
     return {"run_id": plan.run_id, "seed": scenario.seed, "time_scale": time_scale, "dns_ip": WAN_DNS_IP,
-            "names": plan.names, "benign": scenario.benign.enabled,
+            "names": plan.names, "benign": scenario.benign.enabled, "duration": scenario.duration,
             "utc_offset": offset.total_seconds() if offset else 0.0}
 
 
@@ -131,6 +131,7 @@ def run_docker(scenario: Scenario, out: str | Path, *, interval: float | None = 
                 lab.start_nodes()
                 log(f"lab {run_id} up: {len(lab.containers)} containers in {lab.timings['nodes_s']:.1f}s")
                 _run_for(lab, scenario.duration, faults, progress, summary, out_dir)
+                _wait_for_tvs(lab, out_dir, [tv.id for h in households for tv in h.tvs])
                 if not keep:
                     # Graceful: gunicorn finishes what it is answering and the database is closed cleanly.
                     lab.stop("wan-collector")
@@ -161,6 +162,19 @@ def run_docker(scenario: Scenario, out: str | Path, *, interval: float | None = 
                        "events": summary.events, "sdk_cycles": summary.sdk_cycles},
         })
     return summary
+
+
+def _wait_for_tvs(lab: Lab, out_dir: Path, tvs: list[str], grace_s: float = 60.0) -> None:
+    """Wait until every TV has finished its last step (each stops at its own start plus the duration)."""
+    deadline = time.monotonic() + grace_s
+    for tv in tvs:
+        while not (out_dir / f"{tv}.done").exists():
+            container = lab.container(tv)
+            container.reload()
+            if container.status != "running" or time.monotonic() > deadline:
+                lab.log(f"{tv} did not finish its last step ({container.status}); its truth ends earlier")
+                break
+            time.sleep(0.2)
 
 
 def _run_for(lab: Lab, duration: float, faults: tuple[Fault, ...], progress: Progress | None,

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Generator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from testbed.live.executor import LiveExecutor
-from testbed.population.model import Tv
 from testbed.steps import BeginCycle, Clock, Sleep, Step
-from testbed.truth import CommunityIds, TruthRecorder
+
+if TYPE_CHECKING:  # the truth recorder (communityid) is loaded by TVs only
+    from testbed.population.model import Tv
+    from testbed.truth import CommunityIds, TruthRecorder
 
 
 def _flow_rows(flows, label: str, event_id: str, cids: CommunityIds) -> tuple[list[str], list[dict[str, Any]]]:
@@ -30,8 +32,12 @@ def _flow_rows(flows, label: str, event_id: str, cids: CommunityIds) -> tuple[li
 
 
 def drive_sdk(behaviour: Generator[Step, Any, None], executor: LiveExecutor, tv: Tv, truth: TruthRecorder,
-              events: IO[str], flows: IO[str], cids: CommunityIds) -> None:
-    """Run ``behaviour`` until it ends or the process is stopped, writing truth as it goes."""
+              events: IO[str], flows: IO[str], cids: CommunityIds, deadline: float = float("inf")) -> None:
+    """Run ``behaviour`` until it ends or ``deadline`` (epoch seconds), writing truth as it goes.
+
+    As in the simulation, a step that begins before the deadline is performed and recorded in full, and
+    none begins after it: both backends then hold the same steps for the same duration.
+    """
     result: Any = None
     cycle = 0
     while True:
@@ -40,9 +46,15 @@ def drive_sdk(behaviour: Generator[Step, Any, None], executor: LiveExecutor, tv:
         except StopIteration:
             return
         if isinstance(step, Sleep):
+            wake = time.time() + step.seconds
+            if wake >= deadline:
+                time.sleep(max(0.0, deadline - time.time()))
+                return
             time.sleep(step.seconds)
             result = None
             continue
+        if time.time() >= deadline:
+            return
         if isinstance(step, Clock | BeginCycle):
             if isinstance(step, BeginCycle):
                 cycle = step.number
@@ -66,7 +78,10 @@ def drive_benign(behaviour: Generator[Step, Any, None], executor: LiveExecutor, 
                  flows: IO[str] | None = None, cids: CommunityIds | None = None) -> None:
     """Run a background behaviour with its sleeps divided by ``time_scale`` (the run's time compression)."""
     result: Any = None
-    cids = cids or CommunityIds()
+    if flows is not None and cids is None:
+        from testbed.truth import CommunityIds
+
+        cids = CommunityIds()
     while True:
         try:
             step = behaviour.send(result)

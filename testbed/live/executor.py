@@ -8,7 +8,6 @@ scan takes 2.5 s), so that the two backends' cycles line up.
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import json
 import random
@@ -22,8 +21,6 @@ from pathlib import Path
 from testbed import packets as P
 from testbed.errors import ContainmentError
 from testbed.live.netif import dns_answers, interface_mac, interface_network, multicast_socket, nbstat_name
-from testbed.sdk.transport import HttpRequest, HttpResponse, HttpTransport
-from testbed.sim.executor import Flow
 from testbed.steps import (
     DnsLookup,
     Host,
@@ -52,31 +49,28 @@ def _us(t: float) -> int:
 
 
 @dataclass(slots=True)
+class Flow:
+    """One flow a step opened, as ``testbed.sim.executor.Flow`` records it (µs times; ports 0 for ARP).
+
+    A twin rather than an import: the simulation's module pulls in the collector app (Flask), which
+    would add a third of a second to every container's start.
+    """
+
+    proto: str
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    first_us: int
+    last_us: int
+
+
+@dataclass(slots=True)
 class LiveOutcome:
     """What performing a step gave: the behaviour's result and the flows it opened (µs times)."""
 
     result: object
     flows: list[Flow] = field(default_factory=list)
-
-
-class LocalPortHttpTransport(HttpTransport):
-    """``HttpTransport`` that also remembers the local port of its last connection (for the flow record)."""
-
-    last_local_port: int = 0
-
-    def send(self, request: HttpRequest, address: tuple[str, int] | None = None) -> HttpResponse:
-        host, port = address or (request.host, 80)
-        conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
-        try:
-            conn.connect()
-            self.last_local_port = conn.sock.getsockname()[1]
-            conn.request(request.method, request.path, body=request.body, headers=dict(request.headers))
-            resp = conn.getresponse()
-            return HttpResponse(resp.status, resp.reason, tuple(resp.getheaders()), resp.read())
-        except OSError as exc:
-            return HttpResponse(0, str(exc), (), b"")
-        finally:
-            conn.close()
 
 
 class LiveExecutor:
@@ -91,7 +85,8 @@ class LiveExecutor:
         self.router_ip = router_ip
         self.rng = rng
         self.wifi_file = wifi_file
-        self.transport = LocalPortHttpTransport(timeout=http_timeout)
+        self.http_timeout = http_timeout
+        self._transport = None  # made on the first upload: only TVs upload
         self.icmp_id = (int(self.own.ip) * 2654435761) & 0xFFFF
         self.icmp_seq = 0
         self._handlers: dict[type[Step], Callable[[Step], LiveOutcome]] = {
@@ -265,10 +260,15 @@ class LiveExecutor:
         http_req = P.http_request("POST", step.domain, step.path, list(step.headers), step.body)
         if server_ip is None:
             return LiveOutcome(UploadResult(0, None, len(http_req), 0, "name not resolved"), flows)
+        from testbed.live.http import LocalPortHttpTransport
+        from testbed.sdk.transport import HttpRequest
+
+        if self._transport is None:
+            self._transport = LocalPortHttpTransport(timeout=self.http_timeout)
         t0 = time.time()
         request = HttpRequest("POST", step.domain, step.path, step.headers, step.body)
-        response = self.transport.send(request, (server_ip, step.port))
-        flows.append(Flow("tcp", self.ip, self.transport.last_local_port, server_ip, step.port, _us(t0),
+        response = self._transport.send(request, (server_ip, step.port))
+        flows.append(Flow("tcp", self.ip, self._transport.last_local_port, server_ip, step.port, _us(t0),
                           _us(time.time())))
         if response.status == 0:
             return LiveOutcome(UploadResult(0, server_ip, len(http_req), 0, response.reason), flows)

@@ -9,10 +9,11 @@ same bytes whatever the number of workers.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
 import pickle
 import queue
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -27,14 +28,35 @@ from testbed.truth import CommunityIds
 _first = itemgetter(0)
 _second = itemgetter(1)
 _start = itemgetter("start")
-TARGET_FRAMES_PER_WINDOW = 150_000  # bounds memory: a window holds all households' frames at once
+TARGET_FRAMES_PER_WINDOW = 40_000  # bounds memory: a window holds all households' frames at once
+PEAK_FRAMES_PER_HOUSEHOLD_HOUR = 40_000  # an evening of streaming, well above the daily mean
 
 
 def window_us(scenario: Scenario, households: int) -> int:
-    """Window length: short enough that one window of every household fits comfortably in memory."""
-    # ~5000 frames per household-hour is typical of the shipped scenarios.
-    seconds = TARGET_FRAMES_PER_WINDOW / max(1, households) / 5000 * 3600
-    return int(max(10.0, min(600.0, seconds)) * 1_000_000)
+    """Window length: short enough that one window of every household fits comfortably in memory.
+
+    Sized for the busiest hour (evening streaming), not the mean, so that the high-water mark of a
+    run does not depend on its duration.
+    """
+    seconds = TARGET_FRAMES_PER_WINDOW / max(1, households) / PEAK_FRAMES_PER_HOUSEHOLD_HOUR * 3600
+    return int(max(5.0, min(120.0, seconds)) * 1_000_000)
+
+
+def _heap_trimmer() -> Callable[[int], object]:
+    """``malloc_trim(0)`` where glibc has it, else a no-op.
+
+    Frames above 512 bytes live in malloc'd blocks; freed window after window they fragment glibc's
+    heap, and without a trim the RSS creeps up with the simulated duration (measured: 150 MB -> 700 MB
+    over a 1000 household-hour run) although no Python object outlives its window.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc.malloc_trim if hasattr(libc, "malloc_trim") else (lambda pad: None)
+    except OSError:
+        return lambda pad: None
+
+
+TRIM_EVERY = 32  # windows between two heap trims (a trim costs ~1 ms)
 
 
 def merge_chunks(parts: list[Chunk]) -> Chunk:
@@ -66,6 +88,8 @@ def shard_chunks(scenario: Scenario, households: list[Household], transport: Tra
     """Run ``households`` together, yielding one merged chunk per window until the scenario ends."""
     cids = CommunityIds()
     sims = [HouseholdSim(scenario, h, transport, cids) for h in households]
+    trim = _heap_trimmer()
+    windows = 0
     start = round(scenario.start_ts * 1_000_000)
     end = start + round(scenario.duration * 1_000_000)
     t = start
@@ -76,6 +100,9 @@ def shard_chunks(scenario: Scenario, households: list[Household], transport: Tra
         chunk.cycles = sum(s.cycles for s in sims)
         chunk.until_us = t
         yield chunk
+        windows += 1
+        if windows % TRIM_EVERY == 0:
+            trim(0)
         if final:
             return
 

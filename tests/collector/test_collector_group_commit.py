@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,7 @@ def test_a_failing_report_does_not_fail_its_batch(tmp_path: Path, make_report) -
     batch.insert(2, _Pending(_prepared(make_report, id="poison")))
     store = Store.open(db)
     GroupCommitter._commit(store, batch)
-    assert [p.done.is_set() for p in batch] == [True] * 6
+    assert [p.wait(0) for p in batch] == [True] * 6
     assert isinstance(batch[2].error, sqlite3.IntegrityError) and batch[2].report_id is None
     assert [p.error for p in batch if p is not batch[2]] == [None] * 5
     assert store.count_reports() == 5 and store.verify() == []
@@ -82,14 +83,19 @@ def test_a_report_the_writer_never_takes_is_withdrawn(tmp_path: Path, make_repor
 
     fcntl.flock(lock, fcntl.LOCK_EX)  # another process is writing, for ever
     try:
-        first = threading.Thread(target=lambda: committer.submit(_prepared(make_report), timeout=5))
-        first.start()  # taken by the writer, which then waits for the lock
+        committer._ensure_started()
+        first = _Pending(_prepared(make_report))
+        committer._queue.put(first)
+        deadline = time.monotonic() + 5
+        while not first.taken:  # the writer took it, and now waits for the lock
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         with pytest.raises(CommitTimeout):
             committer.submit(_prepared(make_report, id="late"), timeout=0.3)
     finally:
         fcntl.flock(lock, fcntl.LOCK_UN)
         lock.close()
-    first.join()
+    assert first.wait(5) and first.report_id == 1
     committer.close()
     store = Store.open(db)
     assert [r["tv_id"] for r in store.reports()] == ["h0003-tv1"]  # the withdrawn one was never written

@@ -8,7 +8,7 @@ from testbed.population import build_population
 from testbed.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-LEVELS = ("L0-plain", "L1-gzip", "L2-base64", "L3-aes", "L4-tls", "L5-hashed", "L6-first-party")
+LEVELS = ("l0-plain", "l1-gzip", "l2-base64", "l3-aes", "l4-tls", "l5-hashed", "l6-first-party")
 
 
 def _ladder():
@@ -25,7 +25,7 @@ def test_every_level_and_the_benign_control_exist_and_validate():
 
 def test_levels_share_seed_homes_and_devices():
     ladder = _ladder()
-    base = ladder["ladder-L0-plain"]
+    base = ladder["ladder-l0-plain"]
     for sc in ladder.values():
         assert (sc.seed, sc.start, sc.duration, sc.households, sc.benign) == (
             base.seed, base.start, base.duration, base.households, base.benign)
@@ -35,16 +35,16 @@ def test_levels_share_seed_homes_and_devices():
     def homes(sc):
         return [(h.subnet, h.router, h.devices, h.wifi) for h in build_population(sc).households]
 
-    assert all(homes(sc) == homes(base) for sc in (ladder["ladder-L6-first-party"], ladder["ladder-benign"]))
+    assert all(homes(sc) == homes(base) for sc in (ladder["ladder-l6-first-party"], ladder["ladder-benign"]))
 
 
 def test_the_ladder_climbs():
     sdk = {k: v.tvs.sdk for k, v in _ladder().items()}
-    assert sdk["ladder-L0-plain"].encoding == "json" and sdk["ladder-L0-plain"].transport == "http"
-    assert "aes" in sdk["ladder-L3-aes"].encoding and sdk["ladder-L3-aes"].transport == "http"
-    assert sdk["ladder-L4-tls"].transport == "tls" and sdk["ladder-L4-tls"].collector.domain == "gz-data.com"
-    l5 = sdk["ladder-L5-hashed"]
+    assert sdk["ladder-l0-plain"].encoding == "json" and sdk["ladder-l0-plain"].transport == "http"
+    assert "aes" in sdk["ladder-l3-aes"].encoding and sdk["ladder-l3-aes"].transport == "http"
+    assert sdk["ladder-l4-tls"].transport == "tls" and sdk["ladder-l4-tls"].collector.domain == "gz-data.com"
+    l5 = sdk["ladder-l5-hashed"]
     assert l5.hash_ids and l5.batch == 3 and l5.jitter >= 240
-    l6 = sdk["ladder-L6-first-party"]
+    l6 = sdk["ladder-l6-first-party"]
     assert l6.transport == "tls" and l6.hash_ids and l6.collector.domain == "log.tv.skyworthdigital.com"
-    assert l6.collector.ip != sdk["ladder-L0-plain"].collector.ip
+    assert l6.collector.ip != sdk["ladder-l0-plain"].collector.ip
