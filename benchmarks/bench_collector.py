@@ -71,15 +71,35 @@ def _report(i: int) -> dict[str, Any]:
     return {
         "schema": "gozen/1",
         "sdk": {"name": "gozen", "version": "2.3.7"},
-        "tv": {"id": f"{home}-tv1", "home": home, "vendor": "Skyworth", "model": "55Q71", "mac": mac(),
-               "ip": "192.168.1.23"},
+        "tv": {
+            "id": f"{home}-tv1",
+            "home": home,
+            "vendor": "Skyworth",
+            "model": "55Q71",
+            "mac": mac(),
+            "ip": "192.168.1.23",
+        },
         "cycle": i,
         "collected_at": 1619179200.0 + i,
         "consent": "not_asked",
-        "hosts": [{"ip": f"192.168.1.{10 + k}", "mac": mac(), "hostname": None if k % 4 == 3 else f"device-{k}",
-                   "rtt_ms": None if k % 5 == 4 else round(1.5 + k * 0.7, 2)} for k in range(12)],
-        "wifi": [{"ssid": f"ChinaNet-{rng.randrange(10**4):04d}", "bssid": mac(), "rssi": -40 - 3 * k,
-                  "channel": 1 + k} for k in range(10)],
+        "hosts": [
+            {
+                "ip": f"192.168.1.{10 + k}",
+                "mac": mac(),
+                "hostname": None if k % 4 == 3 else f"device-{k}",
+                "rtt_ms": None if k % 5 == 4 else round(1.5 + k * 0.7, 2),
+            }
+            for k in range(12)
+        ],
+        "wifi": [
+            {
+                "ssid": f"ChinaNet-{rng.randrange(10**4):04d}",
+                "bssid": mac(),
+                "rssi": -40 - 3 * k,
+                "channel": 1 + k,
+            }
+            for k in range(10)
+        ],
     }
 
 
@@ -113,8 +133,22 @@ class _Server:
         self.port = _free_port()
         env = {**os.environ, "COLLECTOR_ADMIN_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
         if kind == "gunicorn":
-            cmd = [sys.executable, "-m", "collector_mock", "serve", "--db", str(db), "--port", str(self.port),
-                   "--workers", "2", "--threads", "16", "--synchronous", synchronous.lower()]
+            cmd = [
+                sys.executable,
+                "-m",
+                "collector_mock",
+                "serve",
+                "--db",
+                str(db),
+                "--port",
+                str(self.port),
+                "--workers",
+                "2",
+                "--threads",
+                "16",
+                "--synchronous",
+                synchronous.lower(),
+            ]
         else:
             code = (
                 "from collector_mock import create_app; import sys; "
@@ -122,8 +156,14 @@ class _Server:
                 f"'SYNCHRONOUS': '{synchronous}'}}).run(host='127.0.0.1', port={self.port}, threaded=True)"
             )
             cmd = [sys.executable, "-c", code, str(db)]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -168,9 +208,21 @@ def _children(pid: int) -> list[int]:
 def _wrk(port: int, bodies_dir: Path, encoding: str, script: Path) -> dict[str, float]:
     env = {**os.environ, "BENCH_BODIES": str(bodies_dir), "BENCH_ENCODING": encoding}
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--timeout", "10s", "-s", str(script),
-         f"http://127.0.0.1:{port}/api/v1/report"],
-        capture_output=True, text=True, env=env, check=True,
+        [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{DURATION}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}/api/v1/report",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     found = re.search(r"BENCH (\{.*\})", out)
     if not found:
@@ -186,8 +238,10 @@ def _python_load(port: int, bodies: list[bytes], encoding: str) -> dict[str, flo
     latencies: list[float] = []
     counts = {"requests": 0, "non2xx": 0, "errors": 0}
     lock = threading.Lock()
-    headers = {"Content-Type": "application/json" if encoding == "json" else "application/octet-stream",
-               "X-Payload-Encoding": encoding}
+    headers = {
+        "Content-Type": "application/json" if encoding == "json" else "application/octet-stream",
+        "X-Payload-Encoding": encoding,
+    }
 
     def client(k: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -222,18 +276,33 @@ def _python_load(port: int, bodies: list[bytes], encoding: str) -> dict[str, flo
     for t in threads:
         t.join()
     latencies.sort()
-    return {**counts, "seconds": time.monotonic() - started, "ok": counts["requests"] - counts["non2xx"],
-            "p50": latencies[len(latencies) // 2] * 1e3 if latencies else 0.0,
-            "p99": latencies[int(len(latencies) * 0.99)] * 1e3 if latencies else 0.0}
+    return {
+        **counts,
+        "seconds": time.monotonic() - started,
+        "ok": counts["requests"] - counts["non2xx"],
+        "p50": latencies[len(latencies) // 2] * 1e3 if latencies else 0.0,
+        "p99": latencies[int(len(latencies) * 0.99)] * 1e3 if latencies else 0.0,
+    }
 
 
-def _measure(kind: str, synchronous: str, encoding: str, bodies_dir: Path, bodies: list[bytes],
-             script: Path | None, work: Path) -> dict[str, Any]:
+def _measure(
+    kind: str,
+    synchronous: str,
+    encoding: str,
+    bodies_dir: Path,
+    bodies: list[bytes],
+    script: Path | None,
+    work: Path,
+) -> dict[str, Any]:
     db = work / f"{kind}-{synchronous}-{encoding.replace('+', '-')}.sqlite"
     server = _Server(kind, db, synchronous)
     try:
         cpu0 = server.cpu_seconds()
-        result = _wrk(server.port, bodies_dir, encoding, script) if script else _python_load(server.port, bodies, encoding)
+        result = (
+            _wrk(server.port, bodies_dir, encoding, script)
+            if script
+            else _python_load(server.port, bodies, encoding)
+        )
         result["server_cpu_us"] = (server.cpu_seconds() - cpu0) / max(result["requests"], 1) * 1e6
     finally:
         server.stop()
@@ -244,13 +313,23 @@ def _measure(kind: str, synchronous: str, encoding: str, bodies_dir: Path, bodie
     return result
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Measure and print; no asserts (benchmarks report, they do not judge)."""
+    import argparse
+
+    global DURATION, CONNECTIONS
+    parser = argparse.ArgumentParser(prog="bench_collector", description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=DURATION, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=CONNECTIONS, help="client connections")
+    args = parser.parse_args(argv or [])
+    DURATION, CONNECTIONS = args.duration, args.connections
     sys.path.insert(0, str(ROOT))
     wrk = shutil.which("wrk")
     load = os.getloadavg()
-    print(f"collector ingest: {DURATION} s per measurement, {CONNECTIONS} keep-alive connections, "
-          f"load generator: {'wrk' if wrk else 'Python threads (apt-get install wrk for a lighter client)'}")
+    print(
+        f"collector ingest: {DURATION} s per measurement, {CONNECTIONS} keep-alive connections, "
+        f"load generator: {'wrk' if wrk else 'Python threads (apt-get install wrk for a lighter client)'}"
+    )
     print(f"machine: {os.cpu_count()} CPUs, load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     with tempfile.TemporaryDirectory(prefix="bench-collector-") as tmp:
         work = Path(tmp)
@@ -258,8 +337,10 @@ def main() -> None:
         if wrk:
             script = work / "report.lua"
             script.write_text(_WRK_SCRIPT)
-        print(f"\n{'server':<30} {'encoding':<9} {'reports/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
-              f"{'2xx':>7} {'rows':>7} {'non-2xx':>7} {'CPU us/req':>10}")
+        print(
+            f"\n{'server':<30} {'encoding':<9} {'reports/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+            f"{'2xx':>7} {'rows':>7} {'non-2xx':>7} {'CPU us/req':>10}"
+        )
         for encoding in ("json", "gzip+aes"):
             bodies_dir = work / encoding.replace("+", "-")
             bodies = _write_bodies(bodies_dir, encoding)
@@ -270,13 +351,18 @@ def main() -> None:
             ):
                 r = _measure(kind, synchronous, encoding, bodies_dir, bodies, script, work)
                 committed = "ok" if r["rows"] >= r["ok"] else "LOST"
-                print(f"{label:<30} {encoding:<9} {r['rate']:>10,.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                      f"{r['ok']:>7} {r['rows']:>7} {r['non2xx'] + r['errors']:>7} {r['server_cpu_us']:>10,.0f}"
-                      f"  every 2xx committed: {committed}", flush=True)
+                print(
+                    f"{label:<30} {encoding:<9} {r['rate']:>10,.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+                    f"{r['ok']:>7} {r['rows']:>7} {r['non2xx'] + r['errors']:>7} {r['server_cpu_us']:>10,.0f}"
+                    f"  every 2xx committed: {committed}",
+                    flush=True,
+                )
     load = os.getloadavg()
-    print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-          "(other processes on the machine take CPU from the server and the client)")
+    print(
+        f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        "(other processes on the machine take CPU from the server and the client)"
+    )
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

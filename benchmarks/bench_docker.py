@@ -1,10 +1,10 @@
 """Container backend: bring-up time per container and per 10-device household, and how many households
 this machine runs at once with the SDK cycle compressed to 60 s.
 
-Usage: python -m benchmarks.bench_docker [--levels 1,5,10,20,30] [--hold 40]
+Usage: python -m benchmarks.bench_docker [--levels 1,5,10,20,30] [--hold 75]
 
-Each level brings a lab up (real containers on internal networks, nothing leaves them), lets it run for
-``--hold`` seconds (the first SDK cycle of every TV falls inside), samples memory and CPU, and counts
+Each level brings a lab up (real containers on internal networks, nothing leaves them), keeps every TV
+active together for ``--hold`` seconds (a whole 60 s SDK cycle fits), samples memory and CPU, and counts
 the TVs whose upload was delivered. The ramp stops at the first level that fails to come up, runs out of
 memory headroom, or where TVs no longer complete their cycle; the report says which limit it hit.
 """
@@ -129,10 +129,13 @@ def level(households: int, hold: float) -> dict[str, object]:
     sampler = Sampler()
     sampler.start()
     t0 = time.monotonic()
+    # Each TV runs for the duration from its own start; bring-up is ~0.5 s per container here, so the run is
+    # lengthened by that much to keep every TV active together for ``hold`` seconds.
+    duration = hold + 0.5 * households * 11
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         try:
-            summary = run_docker(_scenario(households, hold), out, interval=60.0)
+            summary = run_docker(_scenario(households, duration), out, interval=60.0)
         except Exception as exc:  # a level that does not come up is the answer, not a crash
             sampler.stop_flag.set()
             return {"households": households, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
@@ -158,15 +161,18 @@ def main(argv: list[str] | None = None) -> None:
     """Print bring-up times and the household ramp."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levels", default="1,5,10,20,30")
-    parser.add_argument("--hold", type=float, default=40.0, help="seconds each level runs (one SDK cycle fits)")
+    parser.add_argument("--hold", type=float, default=75.0,
+                        help="seconds every TV of a level is active together (a 60 s SDK cycle fits)")
     args = parser.parse_args(argv if argv is not None else [])
     ok, why = docker_available()
     if not ok:
         print(f"skipped: {why}")
         return
     print(f"machine: {os.cpu_count()} cores, {_meminfo()['MemTotal'] / 1e9:.1f} GB")
-    one = bring_up(1)
-    print(f"one 10-device household: {one['containers']} containers up in {one['households_s']:.2f}s "
+    trials = [bring_up(1) for _ in range(3)]
+    one = sorted(trials, key=lambda t: t["households_s"])[1]  # the median of three
+    print(f"bring-up of one household, three trials: {[round(t['households_s'], 2) for t in trials]} s")
+    print(f"one 10-device household (median): {one['containers']} containers up in {one['households_s']:.2f}s "
           f"({one['per_container_s']:.2f}s per container; networks {one['networks_s']:.2f}s, "
           f"wan services {one['services_s']:.2f}s, teardown {one['teardown_s']:.2f}s)  target < 5 s")
     best, limit = 0, "not reached"

@@ -5,7 +5,9 @@ env ``COLLECTOR_ADMIN_TOKEN``):
 
 - the JSON API: ``Authorization: Bearer <token>``, else 401 with ``WWW-Authenticate: Bearer``;
 - the dashboard: a login form, or ``?token=`` once, sets a signed session cookie (HttpOnly,
-  SameSite=Strict); every form that changes something carries a per-session CSRF token.
+  SameSite=Strict; not ``Secure``, since the collector serves plain HTTP on loopback: set
+  ``SESSION_COOKIE_SECURE`` behind TLS); every form that changes something carries a per-session CSRF
+  token.
 
 Tokens are compared with ``hmac.compare_digest``. With no token configured, nothing but ingest, the health
 check and the OpenAPI document answers: the collector never runs open. The session is signed with a key

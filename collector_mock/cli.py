@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -35,8 +35,12 @@ def serve(
     run: Annotated[
         Path | None, typer.Option("--run", help="A run directory: serve its collector.sqlite.")
     ] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on (loopback only unless --public).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port (0: any free port; the URL is printed).", min=0, max=65535)] = 8080,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (loopback only unless --public).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Port (0: any free port; the URL is printed).", min=0, max=65535)
+    ] = 8080,
     workers: Annotated[int, typer.Option(help="gunicorn worker processes.", min=1, max=64)] = 2,
     threads: Annotated[int, typer.Option(help="Threads per worker.", min=1, max=256)] = 16,
     public: Annotated[
@@ -52,19 +56,18 @@ def serve(
     Other COLLECTOR_* variables (AES_KEYS, MAX_CONTENT_LENGTH...) configure the app as well.
     """
     if (db is None) == (run is None):
-        raise typer.BadParameter("give exactly one of --db PATH or --run RUN_DIRECTORY")
+        _usage_error("give exactly one of --db PATH or --run RUN_DIRECTORY")
     if run is not None:
         db = run / "collector.sqlite"
         if not db.is_file():
-            raise typer.BadParameter(f"{run} holds no collector.sqlite; is it a run directory?", param_hint="--run")
+            _usage_error(f"--run: {run} holds no collector.sqlite; is it a run directory?")
     assert db is not None
     if not is_loopback(host) and not public:
-        raise typer.BadParameter(
-            f"{host} is not a loopback address; the testbed stays off real networks unless --public is given",
-            param_hint="--host",
+        _usage_error(
+            f"--host: {host} is not a loopback address; the testbed stays off real networks unless --public is given"
         )
     if synchronous.upper() not in ("FULL", "NORMAL"):
-        raise typer.BadParameter("full or normal", param_hint="--synchronous")
+        _usage_error("--synchronous: full or normal")
     try:
         initialize(db)
     except StoreError as exc:
@@ -80,13 +83,22 @@ def serve(
     def ready(url: str) -> None:
         typer.echo(f"Collector on {db}, listening on {url}")
         if generated:
-            typer.echo(f"Admin token (made up for this run; set COLLECTOR_ADMIN_TOKEN to choose one): {token}")
+            typer.echo(
+                f"Admin token (made up for this run; set COLLECTOR_ADMIN_TOKEN to choose one): {token}"
+            )
             typer.echo(f"Dashboard: {url}/?token={token}")
         else:
             typer.echo(f"Dashboard: {url}/ (admin token from COLLECTOR_ADMIN_TOKEN)")
         typer.echo(f"Health: {url}/healthz  API: {url}/api/v1/openapi.json", color=False)
 
     CollectorServer(config, host=host, port=port, workers=workers, threads=threads, on_ready=ready).run()
+
+
+def _usage_error(message: str) -> NoReturn:
+    # typer.Exit rather than BadParameter: the testbed's CLI runs typer in non-standalone mode, where an
+    # exception raised inside a command would be shown as a traceback.
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest, NotFound
@@ -36,7 +36,7 @@ def _login_page(status: int = 401, message: str | None = None) -> BaseResponse:
     return Response(
         render_template(
             "login.html",
-            next=_safe_next(request.full_path if request.method == "GET" else None),
+            next=_safe_next(_here() if request.method == "GET" else None),
             message=message,
             configured=bool(current_app.config.get("ADMIN_TOKEN")),
         ),
@@ -54,11 +54,18 @@ def _require_admin() -> BaseResponse | None:
             return _login_page(message="That token is not the admin token.")
         auth.login()
         # Take the token out of the address bar (and of the history) at once.
-        args = {k: v for k, v in request.args.items(multi=True) if k != "token"}
-        return redirect(request.path + ("?" + urlencode(args) if args else ""), code=303)
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
+        return redirect(_here(args), code=303)
     if not auth.is_dashboard_admin():
         return _login_page()
     return None
+
+
+def _here(args: list[tuple[str, str]] | None = None) -> str:
+    """This page's address (the decoded path quoted again), with ``args`` or the request's own."""
+    path = quote(request.script_root + request.path)
+    query = urlencode(args) if args is not None else request.query_string.decode("latin-1")
+    return path + ("?" + query if query else "")
 
 
 def _safe_next(target: str | None) -> str:

@@ -58,7 +58,9 @@ def _database_error(exc: sqlite3.OperationalError) -> Response:
 
 def _unexpected(exc: Exception) -> Response:
     current_app.logger.exception("unhandled error in the collector")
-    return _error(500, "internal_error", "Internal Server Error", "the collector failed to process the request")
+    return _error(
+        500, "internal_error", "Internal Server Error", "the collector failed to process the request"
+    )
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
+from werkzeug.http import HTTP_STATUS_CODES
 
 from .codec import ENCODING_HEADER
 from .db import COMMITTER, EXTENSION, ConnectionPool
@@ -27,8 +28,6 @@ from .store import PreparedReport
 __all__ = ["FastIngest"]
 
 _ENCODING_KEY = "HTTP_" + ENCODING_HEADER.upper().replace("-", "_")
-_REASONS = {200: "OK", 400: "BAD REQUEST", 413: "REQUEST ENTITY TOO LARGE", 415: "UNSUPPORTED MEDIA TYPE",
-            422: "UNPROCESSABLE ENTITY", 500: "INTERNAL SERVER ERROR", 503: "SERVICE UNAVAILABLE"}
 
 
 class FastIngest:
@@ -51,7 +50,8 @@ class FastIngest:
             )
         body = json.dumps(outcome.body, separators=(",", ":")).encode()
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        start_response(f"{outcome.status} {_REASONS[outcome.status]}", headers + outcome.headers + self.headers())
+        status = f"{outcome.status} {HTTP_STATUS_CODES.get(outcome.status, 'UNKNOWN').upper()}"
+        start_response(status, headers + outcome.headers + self.headers())
         return [body]
 
     def _handle(self, environ: dict[str, Any]) -> Outcome:
@@ -72,7 +72,9 @@ class FastIngest:
                 return too_large(limit)  # not read: the server closes the connection
             body = stream.read(size)
             if len(body) < size:
-                return Outcome(400, {"error": "bad_request", "detail": "the body ended before Content-Length"})
+                return Outcome(
+                    400, {"error": "bad_request", "detail": "the body ended before Content-Length"}
+                )
         elif environ.get("wsgi.input_terminated"):  # chunked: the server marks the end of the body
             body = stream.read(limit + 1)
             if len(body) > limit:

@@ -65,7 +65,9 @@ class _Pending:
 class GroupCommitter:
     """A writer thread on ``path``, started in each process on first use (threads do not survive fork)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, synchronous: str = "FULL", max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, synchronous: str = "FULL", max_batch: int = MAX_BATCH
+    ) -> None:
         self.path = path
         self.synchronous = synchronous
         self.max_batch = max_batch

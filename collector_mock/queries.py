@@ -93,7 +93,9 @@ class StoreReads:
 
     def has_household(self, home: str) -> bool:
         """Whether any report came from ``home``."""
-        return self._conn.execute("SELECT 1 FROM reports WHERE home = ? LIMIT 1", (home,)).fetchone() is not None
+        return (
+            self._conn.execute("SELECT 1 FROM reports WHERE home = ? LIMIT 1", (home,)).fetchone() is not None
+        )
 
     def household(self, home: str) -> dict[str, Any] | None:
         """One household's summary: counts, data volume, receive times and its TVs; None if unknown."""
@@ -145,9 +147,16 @@ class StoreReads:
             return None
         # Python reads the entries: SQLite's JSON functions cut strings at a NUL, and a MAC may hold one.
         history = [
-            {"report_id": r["id"], "tv_id": r["tv_id"], "received_at": r["received_at"], "ip": h["ip"], "rtt_ms": h["rtt_ms"]}
+            {
+                "report_id": r["id"],
+                "tv_id": r["tv_id"],
+                "received_at": r["received_at"],
+                "ip": h["ip"],
+                "rtt_ms": h["rtt_ms"],
+            }
             for r in self._conn.execute(
-                "SELECT id, tv_id, received_at, hosts FROM reports WHERE home = ? ORDER BY received_at, id", (home,)
+                "SELECT id, tv_id, received_at, hosts FROM reports WHERE home = ? ORDER BY received_at, id",
+                (home,),
             )
             for h in json.loads(r["hosts"])
             if h["mac"] == mac
@@ -166,11 +175,16 @@ class StoreReads:
         """Every host and Wi-Fi entry ``home``'s reports carried, flat, in report order (the CSV export)."""
         out: list[dict[str, Any]] = []
         rows = self._conn.execute(
-            "SELECT id, tv_id, received_at, collected_at, hosts, wifi FROM reports WHERE home = ? ORDER BY id", (home,)
+            "SELECT id, tv_id, received_at, collected_at, hosts, wifi FROM reports WHERE home = ? ORDER BY id",
+            (home,),
         )
         for r in rows:
-            meta = {"report_id": r["id"], "tv_id": r["tv_id"], "received_at": r["received_at"],
-                    "collected_at": r["collected_at"]}
+            meta = {
+                "report_id": r["id"],
+                "tv_id": r["tv_id"],
+                "received_at": r["received_at"],
+                "collected_at": r["collected_at"],
+            }
             out += [{**meta, "kind": "host", **h} for h in json.loads(r["hosts"])]
             out += [{**meta, "kind": "wifi", "mac": w["bssid"], **w} for w in json.loads(r["wifi"])]
         return out
@@ -205,7 +219,9 @@ class StoreReads:
 
     def full_reports(self, home: str) -> list[dict[str, Any]]:
         """All of ``home``'s reports with their entries, oldest first (the JSON export)."""
-        rows = self._all(f"SELECT {_REPORT_COLUMNS}, hosts, wifi FROM reports WHERE home = ? ORDER BY id", (home,))
+        rows = self._all(
+            f"SELECT {_REPORT_COLUMNS}, hosts, wifi FROM reports WHERE home = ? ORDER BY id", (home,)
+        )
         for row in rows:
             row["hosts"], row["wifi"] = json.loads(row["hosts"]), json.loads(row["wifi"])
         return rows
@@ -220,7 +236,12 @@ class StoreReads:
 
     def tv_households(self, tv_id: str) -> list[str]:
         """The households a TV reported from (normally one)."""
-        return [r[0] for r in self._conn.execute("SELECT DISTINCT home FROM reports WHERE tv_id = ? ORDER BY home", (tv_id,))]
+        return [
+            r[0]
+            for r in self._conn.execute(
+                "SELECT DISTINCT home FROM reports WHERE tv_id = ? ORDER BY home", (tv_id,)
+            )
+        ]
 
     # -- search -------------------------------------------------------------------------------------
 
@@ -301,6 +322,7 @@ class StoreReads:
                 " JOIN reports AS r ON w.report_id = r.id WHERE r.home = n.home AND w.bssid = n.bssid)"
             ),
         }
+
 
 def _filter(home: str | None, tv_id: str | None) -> tuple[str, tuple[Any, ...]]:
     clauses, params = [], []

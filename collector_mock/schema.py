@@ -31,7 +31,18 @@ from pydantic import (
     WithJsonSchema,
 )
 
-__all__ = ["CONSENT_STATES", "MAX_INT64", "SCHEMA", "Host", "Report", "Sdk", "Tv", "Wifi", "error_paths", "parse_report"]
+__all__ = [
+    "CONSENT_STATES",
+    "MAX_INT64",
+    "SCHEMA",
+    "Host",
+    "Report",
+    "Sdk",
+    "Tv",
+    "Wifi",
+    "error_paths",
+    "parse_report",
+]
 
 SCHEMA = "gozen/1"
 Consent = Literal["not_asked", "opted_in", "opted_out", "optout_ignored"]
@@ -69,6 +80,7 @@ def _whole_number(value: object) -> object:
 def _json_int(low: int, high: int) -> Any:
     """An integer in [low, high]; the bounds stay ``minimum``/``maximum`` in the JSON schema."""
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_whole_number)]
+
 
 IpAddress = Annotated[
     str,

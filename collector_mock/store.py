@@ -108,7 +108,9 @@ def prepare_report(
     )
 
 
-def _device_rows(home: str, seen: float, hosts: Sequence[tuple[str, str, str | None]]) -> list[tuple[Any, ...]]:
+def _device_rows(
+    home: str, seen: float, hosts: Sequence[tuple[str, str, str | None]]
+) -> list[tuple[Any, ...]]:
     # A MAC listed twice in one report is one sighting; the last entry wins.
     latest = {mac: (ip, hostname) for mac, ip, hostname in hosts}
     return [(home, mac, ip, hostname, seen, seen, 1) for mac, (ip, hostname) in latest.items()]
@@ -245,7 +247,10 @@ class Store(StoreReads):
         conn.execute("PRAGMA secure_delete = ON")
         conn.execute("BEGIN IMMEDIATE")
         try:
-            homes = [r[0] for r in conn.execute(f"SELECT DISTINCT home FROM reports WHERE {column} = ?", (subject,))]
+            homes = [
+                r[0]
+                for r in conn.execute(f"SELECT DISTINCT home FROM reports WHERE {column} = ?", (subject,))
+            ]
             if kind == "household":
                 homes = [subject]
             counts = dict(
@@ -265,7 +270,13 @@ class Store(StoreReads):
             after = self._derived_counts(homes)
             # For a TV, a derived row counts as erased when it existed only because of that TV.
             counts.update({t: before[t] - after[t] for t in DERIVED_TABLES})
-            entry = {"erased_at": time.time(), "actor": actor, "subject_kind": kind, "subject": subject, **counts}
+            entry = {
+                "erased_at": time.time(),
+                "actor": actor,
+                "subject_kind": kind,
+                "subject": subject,
+                **counts,
+            }
             entry["id"] = conn.execute(
                 "INSERT INTO erasures (erased_at, actor, subject_kind, subject, reports, hosts, wifi, devices,"
                 " networks) VALUES (:erased_at, :actor, :subject_kind, :subject, :reports, :hosts, :wifi,"
@@ -286,7 +297,9 @@ class Store(StoreReads):
     def _derived_counts(self, homes: Sequence[str]) -> dict[str, int]:
         marks = ", ".join("?" * len(homes))
         return {
-            t: self._conn.execute(f"SELECT count(*) FROM {t} WHERE home IN ({marks})", tuple(homes)).fetchone()[0]
+            t: self._conn.execute(
+                f"SELECT count(*) FROM {t} WHERE home IN ({marks})", tuple(homes)
+            ).fetchone()[0]
             for t in DERIVED_TABLES
         }
 
@@ -335,7 +348,9 @@ class Store(StoreReads):
             for table in DERIVED_TABLES:
                 check = f"{table}_check"
                 for a, b in ((table, check), (check, table)):
-                    n = conn.execute(f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})").fetchone()[0]
+                    n = conn.execute(
+                        f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})"
+                    ).fetchone()[0]
                     if n:
                         problems.append(f"{table}: {n} rows in {a} that are not in {b}")
         finally:
@@ -380,7 +395,9 @@ def replay(
     for home, seen, hosts, wifi in rows.fetchall():
         sightings = [(h["mac"], h["ip"], h["hostname"]) for h in json.loads(hosts)]
         conn.executemany(up_device, _device_rows(home, seen, sightings))
-        conn.executemany(up_network, _network_rows(home, seen, [(w["bssid"], w["ssid"]) for w in json.loads(wifi)]))
+        conn.executemany(
+            up_network, _network_rows(home, seen, [(w["bssid"], w["ssid"]) for w in json.loads(wifi)])
+        )
 
 
 def rebuild_derived(conn: sqlite3.Connection) -> None:

@@ -170,7 +170,9 @@ def device_upsert(table: str = "devices") -> str:
 
 def network_upsert(table: str = "networks") -> str:
     """The network-sighting upsert into ``table``, with a ``{values}`` slot."""
-    return f"INSERT INTO {table} ({_NETWORK_COLUMNS}) VALUES {{values}}" + _NETWORK_CONFLICT.format(table=table)
+    return f"INSERT INTO {table} ({_NETWORK_COLUMNS}) VALUES {{values}}" + _NETWORK_CONFLICT.format(
+        table=table
+    )
 
 
 def replay_sql(derived: str, table: str, where: str = "") -> str:

@@ -13,7 +13,6 @@ import json
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,10 +261,3 @@ def merge_captures(files: dict[str, Path], out: Path, labeller: Labeller) -> Mer
         dst = f"{key.dst}:{key.dport}" if key.proto in ("tcp", "udp") else key.dst
         result.flow_rows.append((cid, first, last, src, dst, key.proto, label, event_id))
     return result
-
-
-def wait_for_capture_files(files: dict[str, Path], timeout: float = 5.0) -> None:
-    """tcpdump has flushed (files exist) before they are read."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not all(p.exists() for p in files.values()):
-        time.sleep(0.05)

@@ -61,7 +61,9 @@ BASE_REPORT: dict[str, Any] = {
 
 @pytest.fixture
 def app(tmp_path) -> Iterator[Flask]:
-    app = create_app({"DATABASE": str(tmp_path / "collector.sqlite"), "TESTING": True, "ADMIN_TOKEN": ADMIN_TOKEN})
+    app = create_app(
+        {"DATABASE": str(tmp_path / "collector.sqlite"), "TESTING": True, "ADMIN_TOKEN": ADMIN_TOKEN}
+    )
     yield app
     close_connections(app)
 

@@ -26,7 +26,9 @@ _URL = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 class ServedCollector:
     """The collector under gunicorn on ``database``, as a context manager."""
 
-    def __init__(self, database: Path, token: str, *, workers: int = 2, threads: int = 8, timeout: float = 30) -> None:
+    def __init__(
+        self, database: Path, token: str, *, workers: int = 2, threads: int = 8, timeout: float = 30
+    ) -> None:
         self.database = database
         self.token = token
         self.workers = workers
@@ -52,9 +54,25 @@ class ServedCollector:
         env = {**os.environ, "COLLECTOR_ADMIN_TOKEN": self.token, "PYTHONUNBUFFERED": "1"}
         with open(self.log, "a") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "collector_mock", "serve", "--db", str(self.database), "--port", "0",
-                 "--workers", str(self.workers), "--threads", str(self.threads)],
-                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "collector_mock",
+                    "serve",
+                    "--db",
+                    str(self.database),
+                    "--port",
+                    "0",
+                    "--workers",
+                    str(self.workers),
+                    "--threads",
+                    str(self.threads),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
                 start_new_session=True,  # its own process group: master and workers die together
             )
         deadline = time.monotonic() + self.timeout
@@ -62,7 +80,9 @@ class ServedCollector:
         while not self.url:
             line = self.proc.stdout.readline()
             if not line:
-                raise RuntimeError(f"the collector exited before listening; see {self.log}:\n{self.log.read_text()}")
+                raise RuntimeError(
+                    f"the collector exited before listening; see {self.log}:\n{self.log.read_text()}"
+                )
             found = _URL.search(line)
             if found:
                 self.url = found.group(1)
@@ -79,8 +99,13 @@ class ServedCollector:
             time.sleep(0.05)
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
-        *, admin: bool = False,
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        admin: bool = False,
     ) -> tuple[int, dict[str, str], bytes]:
         """One HTTP request on a fresh loopback connection: (status, headers, body)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)

@@ -23,7 +23,11 @@ def test_schema_is_created_once(tmp_path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    kinds = dict(conn.execute("SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND type <> 'index'"))
+    kinds = dict(
+        conn.execute(
+            "SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND type <> 'index'"
+        )
+    )
     assert kinds == {
         "reports": "table",
         "devices": "table",
@@ -43,9 +47,9 @@ def test_entries_are_views_of_their_report(tmp_path, make_report) -> None:
     assert app.test_client().post("/api/v1/report", json=report).status_code == 200
     close_connections(app)
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT seq, mac, hostname, rtt_ms FROM hosts WHERE report_id = 1 ORDER BY seq").fetchall() == [
-        (i, h["mac"], h["hostname"], h["rtt_ms"]) for i, h in enumerate(report["hosts"])
-    ]
+    assert conn.execute(
+        "SELECT seq, mac, hostname, rtt_ms FROM hosts WHERE report_id = 1 ORDER BY seq"
+    ).fetchall() == [(i, h["mac"], h["hostname"], h["rtt_ms"]) for i, h in enumerate(report["hosts"])]
     assert conn.execute("SELECT count(*) FROM wifi").fetchone()[0] == 10
     conn.execute("DELETE FROM reports")
     assert conn.execute("SELECT count(*) FROM hosts").fetchone()[0] == 0

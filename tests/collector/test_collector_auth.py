@@ -41,7 +41,8 @@ def stored(client: FlaskClient, make_report) -> None:
 
 @pytest.mark.parametrize(("method", "url"), GUARDED)
 @pytest.mark.parametrize(
-    "authorization", [None, "Bearer wrong-token-000000", f"Basic {ADMIN_TOKEN}", "Bearer", f"bearer  {ADMIN_TOKEN}x"]
+    "authorization",
+    [None, "Bearer wrong-token-000000", f"Basic {ADMIN_TOKEN}", "Bearer", f"bearer  {ADMIN_TOKEN}x"],
 )
 def test_api_needs_the_admin_token(
     anonymous: FlaskClient, stored: None, table_counts, method: str, url: str, authorization: str | None
@@ -105,7 +106,9 @@ def _csrf(page: bytes) -> str:
 
 
 @pytest.mark.parametrize("url", DASHBOARD)
-def test_dashboard_without_session_is_401_with_the_login_form(anonymous: FlaskClient, stored: None, url: str) -> None:
+def test_dashboard_without_session_is_401_with_the_login_form(
+    anonymous: FlaskClient, stored: None, url: str
+) -> None:
     response = anonymous.get(url)
     assert response.status_code == 401
     assert b'name="token"' in response.data and b"3c:22:fb" not in response.data
@@ -116,7 +119,9 @@ def test_dashboard_without_session_is_401_with_the_login_form(anonymous: FlaskCl
 def test_login_form_sets_a_strict_httponly_session(anonymous: FlaskClient, stored: None) -> None:
     form = anonymous.get("/login?next=/households/h0003")
     assert form.status_code == 200
-    wrong = anonymous.post("/login", data={"token": "nope-nope-nope", "csrf_token": _csrf(form.data), "next": "/"})
+    wrong = anonymous.post(
+        "/login", data={"token": "nope-nope-nope", "csrf_token": _csrf(form.data), "next": "/"}
+    )
     assert wrong.status_code == 401
     no_csrf = anonymous.post("/login", data={"token": ADMIN_TOKEN, "next": "/"})
     assert no_csrf.status_code == 400
@@ -129,10 +134,14 @@ def test_login_form_sets_a_strict_httponly_session(anonymous: FlaskClient, store
     assert anonymous.get("/households/h0003").status_code == 200
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\\\evil.example", "javascript:x"])
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "https://evil.example/", "/\\\\evil.example", "javascript:x"]
+)
 def test_login_never_redirects_off_site(anonymous: FlaskClient, target: str) -> None:
     form = anonymous.get("/login")
-    response = anonymous.post("/login", data={"token": ADMIN_TOKEN, "csrf_token": _csrf(form.data), "next": target})
+    response = anonymous.post(
+        "/login", data={"token": ADMIN_TOKEN, "csrf_token": _csrf(form.data), "next": target}
+    )
     assert response.status_code == 303 and response.headers["Location"] == "/"
 
 
@@ -187,11 +196,17 @@ def test_erase_form_needs_the_csrf_token(anonymous: FlaskClient, stored: None, t
 # -- escaping and headers -----------------------------------------------------------------------------
 
 
-def test_hostile_values_are_escaped_everywhere(app: Flask, client: FlaskClient, anonymous: FlaskClient) -> None:
+def test_hostile_values_are_escaped_everywhere(
+    app: Flask, client: FlaskClient, anonymous: FlaskClient
+) -> None:
     assert client.post("/api/v1/report", json=hostile_report()).status_code == 200
     anonymous.get(f"/?token={ADMIN_TOKEN}")
-    for url in ("/households/h-hostile", "/search?q=script", "/search?q=img",
-                "/households/h-hostile/devices/3c:22:fb:11:22:00"):
+    for url in (
+        "/households/h-hostile",
+        "/search?q=script",
+        "/search?q=img",
+        "/households/h-hostile/devices/3c:22:fb:11:22:00",
+    ):
         page = anonymous.get(url)
         assert page.status_code == 200, url
         assert b"<script>alert" not in page.data and b"<img" not in page.data, url
@@ -204,7 +219,9 @@ def test_hostile_values_are_escaped_everywhere(app: Flask, client: FlaskClient, 
     assert HOSTILE_HOSTNAME in {d["hostname"] for d in exported["devices"]}
 
 
-@pytest.mark.parametrize("url", ["/", "/login", "/healthz", "/api/v1/households", "/api/v1/report", "/nowhere"])
+@pytest.mark.parametrize(
+    "url", ["/", "/login", "/healthz", "/api/v1/households", "/api/v1/report", "/nowhere"]
+)
 def test_every_answer_carries_the_security_headers(client: FlaskClient, url: str) -> None:
     response = client.post(url, json={}) if url == "/api/v1/report" else client.get(url)
     assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY

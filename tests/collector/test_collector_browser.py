@@ -38,7 +38,9 @@ def driver(tmp_path: Path) -> Iterator[object]:
     """Headless Chromium with a fresh profile; fails (not skips) if the browser is not installed."""
     for path in (CHROMIUM, CHROMEDRIVER):
         if not (os.path.exists(path) or shutil.which(os.path.basename(path))):
-            pytest.fail(f"{path} is missing: apt-get install chromium chromium-driver (.ci/run installs them)")
+            pytest.fail(
+                f"{path} is missing: apt-get install chromium chromium-driver (.ci/run installs them)"
+            )
     os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never download anything
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -90,7 +92,9 @@ def _no_alert(browser) -> bool:
 def test_browse_a_household_and_erase_it(driver, served: ServedCollector, sim_db: Path) -> None:
     from selenium.webdriver.common.by import By
 
-    homes = [h for (h,) in _rows(sim_db, "SELECT DISTINCT home FROM reports ORDER BY home") if h != HOSTILE_HOME]
+    homes = [
+        h for (h,) in _rows(sim_db, "SELECT DISTINCT home FROM reports ORDER BY home") if h != HOSTILE_HOME
+    ]
     assert len(homes) == 3
 
     # Without a session: the login form (the page answers 401).

@@ -102,18 +102,25 @@ def test_every_acknowledged_report_survives_sigkill(tmp_path: Path) -> None:
     with ServedCollector(db, ADMIN_TOKEN, workers=2) as restarted:
         conn = sqlite3.connect(db)
         try:
-            stored = {(home, cycle): rid for rid, home, cycle in conn.execute("SELECT id, home, cycle FROM reports")}
+            stored = {
+                (home, cycle): rid for rid, home, cycle in conn.execute("SELECT id, home, cycle FROM reports")
+            }
         finally:
             conn.close()
         missing = {k: v for k, v in acked.items() if stored.get(k) != v}
-        assert not missing, f"{len(missing)} acknowledged reports lost or renumbered, e.g. {list(missing.items())[:3]}"
+        assert not missing, (
+            f"{len(missing)} acknowledged reports lost or renumbered, e.g. {list(missing.items())[:3]}"
+        )
         assert not rejected & stored.keys(), "a rejected report was stored"
         assert set(stored) <= set(acked) | unanswered  # nothing that was never sent
         # The restarted collector serves what it had, and takes new reports.
         total = restarted.get_json("/api/v1/stats")["reports"]
         assert total == len(stored)
         status, _, _ = restarted.request(
-            "POST", "/api/v1/report", json.dumps(_report("d99", 1, False)).encode(), {"Content-Type": "application/json"}
+            "POST",
+            "/api/v1/report",
+            json.dumps(_report("d99", 1, False)).encode(),
+            {"Content-Type": "application/json"},
         )
         assert status == 200
 

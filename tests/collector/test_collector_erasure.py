@@ -27,8 +27,12 @@ def _snapshot(db: Path, exclude: str) -> dict[str, list[tuple]]:
     conn = sqlite3.connect(db)
     try:
         return {
-            "reports": conn.execute("SELECT * FROM reports WHERE home <> ? ORDER BY id", (exclude,)).fetchall(),
-            "devices": conn.execute("SELECT * FROM devices WHERE home <> ? ORDER BY home, mac", (exclude,)).fetchall(),
+            "reports": conn.execute(
+                "SELECT * FROM reports WHERE home <> ? ORDER BY id", (exclude,)
+            ).fetchall(),
+            "devices": conn.execute(
+                "SELECT * FROM devices WHERE home <> ? ORDER BY home, mac", (exclude,)
+            ).fetchall(),
             "networks": conn.execute(
                 "SELECT * FROM networks WHERE home <> ? ORDER BY home, bssid", (exclude,)
             ).fetchall(),
@@ -98,18 +102,28 @@ def test_erased_pages_are_zeroed(tmp_path: Path, upload, make_report, client: Fl
     assert marker.encode() not in data
 
 
-def test_erasing_a_tv_rebuilds_its_household_without_it(client: FlaskClient, upload, make_report, query) -> None:
+def test_erasing_a_tv_rebuilds_its_household_without_it(
+    client: FlaskClient, upload, make_report, query
+) -> None:
     base = make_report()
     tv1 = make_report(tv=dict(base["tv"], id="h0003-tv1"))
     tv2 = make_report(tv=dict(base["tv"], id="h0003-tv2"), hosts=base["hosts"][:4], wifi=base["wifi"][:2])
-    tv2["hosts"].append({"ip": "192.168.1.99", "mac": "00:11:22:33:44:55", "hostname": "only-tv2", "rtt_ms": 1.0})
+    tv2["hosts"].append(
+        {"ip": "192.168.1.99", "mac": "00:11:22:33:44:55", "hostname": "only-tv2", "rtt_ms": 1.0}
+    )
     other = make_report(tv=dict(base["tv"], home="h0004", id="h0004-tv1"))
     for report, t in ((tv1, 10.0), (tv2, 20.0), (other, 30.0)):
         assert upload(report, environ={"testbed.capture_time": t}).status_code == 200
     h0004_before = query("SELECT * FROM devices WHERE home = 'h0004' ORDER BY mac")
 
     entry = client.delete("/api/v1/tvs/h0003-tv2").json["erased"]
-    assert (entry["reports"], entry["hosts"], entry["wifi"], entry["devices"], entry["networks"]) == (1, 5, 2, 1, 0)
+    assert (entry["reports"], entry["hosts"], entry["wifi"], entry["devices"], entry["networks"]) == (
+        1,
+        5,
+        2,
+        1,
+        0,
+    )
     # The device only tv2 saw is gone; the others are as if tv2 had never reported.
     assert query("SELECT count(*) FROM devices WHERE mac = '00:11:22:33:44:55'") == [(0,)]
     assert query("SELECT DISTINCT sightings, last_seen FROM devices WHERE home = 'h0003'") == [(1, 10.0)]
@@ -163,4 +177,6 @@ def test_verify_finds_an_inconsistent_profile(app, upload, make_report) -> None:
         problems = store.verify()
     finally:
         store.close()
-    assert any(p.startswith("devices:") for p in problems) and any(p.startswith("networks:") for p in problems)
+    assert any(p.startswith("devices:") for p in problems) and any(
+        p.startswith("networks:") for p in problems
+    )

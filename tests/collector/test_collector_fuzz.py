@@ -79,7 +79,9 @@ def fuzzed_app(sim_run: Path, tmp_path_factory):
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None
+)
 def test_api(case) -> None:
     FUZZED.requests += 1
     excluded = [negative_data_rejection]

@@ -19,8 +19,13 @@ from collector_mock.store import Store, initialize, prepare_report
 def _prepared(make_report, **tv):
     report = make_report()
     report["tv"] = dict(report["tv"], **tv)
-    return prepare_report(parse_report(json.dumps(report).encode()), received_at=1.0, encoding="json",
-                          remote_addr=None, body_bytes=1)
+    return prepare_report(
+        parse_report(json.dumps(report).encode()),
+        received_at=1.0,
+        encoding="json",
+        remote_addr=None,
+        body_bytes=1,
+    )
 
 
 def test_concurrent_uploads_are_all_committed(tmp_path: Path, make_report) -> None:

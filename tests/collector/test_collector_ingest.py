@@ -235,7 +235,9 @@ def test_storage_failure_rolls_back_and_answers_500(
 ) -> None:
     """A failure in the last step of storing (the Wi-Fi profile) leaves nothing of the report behind."""
     conn = sqlite3.connect(app.config["DATABASE"])
-    conn.execute("CREATE TRIGGER fail BEFORE INSERT ON networks BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+    conn.execute(
+        "CREATE TRIGGER fail BEFORE INSERT ON networks BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+    )
     conn.commit()
     app.logger.disabled = True  # the expected traceback would only clutter the output
     response = upload(make_report())

@@ -134,7 +134,10 @@ def test_devices_name_their_vendor(client: FlaskClient, upload, make_report: Mak
         "Apple, Inc.",
         "universal",
     )
-    assert (devices["aa:83:0d:fc:4c:fe"]["vendor"], devices["aa:83:0d:fc:4c:fe"]["mac_kind"]) == (None, "randomized")
+    assert (devices["aa:83:0d:fc:4c:fe"]["vendor"], devices["aa:83:0d:fc:4c:fe"]["mac_kind"]) == (
+        None,
+        "randomized",
+    )
     assert (devices["5" * 64]["vendor"], devices["5" * 64]["mac_kind"]) == (None, "not_a_mac")
     networks = client.get("/api/v1/households/h0003/networks").json["networks"]
     assert {n["mac_kind"] for n in networks} == {"universal"}
@@ -147,13 +150,23 @@ def test_device_history_has_every_rtt(client: FlaskClient, upload, make_report: 
         assert upload(report, environ={"testbed.capture_time": t}).status_code == 200
     device = client.get("/api/v1/households/h0003/devices/3c:22:fb:11:22:00").json
     assert device["household"] == "h0003" and device["sightings"] == 3 and device["vendor"] == "Apple, Inc."
-    assert [(s["received_at"], s["rtt_ms"]) for s in device["rtt_history"]] == [(10.0, 1.5), (20.0, None), (30.0, 4.25)]
+    assert [(s["received_at"], s["rtt_ms"]) for s in device["rtt_history"]] == [
+        (10.0, 1.5),
+        (20.0, None),
+        (30.0, 4.25),
+    ]
     assert client.get("/api/v1/households/h0003/devices/00:00:00:00:00:01").status_code == 404
 
 
 def test_household_summary_and_tv_timeline(client: FlaskClient, three_households: None) -> None:
     h = client.get("/api/v1/households/h0002").json
-    assert (h["reports"], h["devices"], h["networks"], h["host_entries"], h["wifi_entries"]) == (2, 12, 10, 24, 20)
+    assert (h["reports"], h["devices"], h["networks"], h["host_entries"], h["wifi_entries"]) == (
+        2,
+        12,
+        10,
+        24,
+        20,
+    )
     assert [tv["tv_id"] for tv in h["tvs"]] == ["h0002-tv1", "h0002-tv2"]
     assert h["tvs"][0]["reports"] == 1 and h["tvs"][0]["vendor"] == "Skyworth"
     timeline = client.get("/api/v1/tvs/h0002-tv2/timeline").json
@@ -165,7 +178,13 @@ def test_stats_and_reports_per_hour(client: FlaskClient, upload, make_report: Ma
     for t in (3600 * 100 + 5, 3600 * 100 + 10, 3600 * 102 + 1):
         assert upload(make_report(), environ={"testbed.capture_time": float(t)}).status_code == 200
     stats = client.get("/api/v1/stats").json
-    assert (stats["households"], stats["tvs"], stats["reports"], stats["devices"], stats["networks"]) == (1, 1, 3, 12, 10)
+    assert (stats["households"], stats["tvs"], stats["reports"], stats["devices"], stats["networks"]) == (
+        1,
+        1,
+        3,
+        12,
+        10,
+    )
     assert [(h["hour"], h["reports"]) for h in stats["reports_per_hour"]] == [
         (3600 * 100, 2),
         (3600 * 101, 0),
@@ -175,7 +194,7 @@ def test_stats_and_reports_per_hour(client: FlaskClient, upload, make_report: Ma
 
 def test_export_json_and_csv(client: FlaskClient, upload, make_report: MakeReport) -> None:
     report = make_report()
-    report["hosts"][0]["hostname"] = "=HYPERLINK(\"http://evil.example\")"
+    report["hosts"][0]["hostname"] = '=HYPERLINK("http://evil.example")'
     assert upload(report).status_code == 200
     exported = client.get("/api/v1/households/h0003/export").json
     assert exported["household"]["household"] == "h0003" and len(exported["devices"]) == 12
@@ -188,7 +207,7 @@ def test_export_json_and_csv(client: FlaskClient, upload, make_report: MakeRepor
 
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert len(rows) == 22 and {r["kind"] for r in rows} == {"host", "wifi"}
-    assert rows[0]["hostname"] == "'=HYPERLINK(\"http://evil.example\")"  # no formula in a spreadsheet
+    assert rows[0]["hostname"] == '\'=HYPERLINK("http://evil.example")'  # no formula in a spreadsheet
     assert rows[0]["vendor"] == "Apple, Inc."
     assert client.get("/api/v1/households/h0003/export?format=xml").status_code == 400
 
@@ -213,11 +232,24 @@ def test_dashboard_pages_render(client: FlaskClient, three_households: None) -> 
     from tests.collector.conftest import ADMIN_TOKEN
 
     assert client.get(f"/?token={ADMIN_TOKEN}").status_code == 303
-    for url in ("/", "/households/h0002", "/households/h0002/devices/3c:22:fb:11:22:00", "/search?q=device",
-                "/erasures", "/households/h0002/export.json", "/households/h0002/export.csv", "/?limit=1&offset=1"):
+    for url in (
+        "/",
+        "/households/h0002",
+        "/households/h0002/devices/3c:22:fb:11:22:00",
+        "/search?q=device",
+        "/erasures",
+        "/households/h0002/export.json",
+        "/households/h0002/export.csv",
+        "/?limit=1&offset=1",
+    ):
         assert client.get(url).status_code == 200, url
     page = client.get("/households/h0002").get_data(as_text=True)
-    assert "3c:22:fb:11:22:00" in page and "Apple, Inc." in page and "ChinaNet-03" in page and "h0002-tv2" in page
+    assert (
+        "3c:22:fb:11:22:00" in page
+        and "Apple, Inc." in page
+        and "ChinaNet-03" in page
+        and "h0002-tv2" in page
+    )
     overview = client.get("/").get_data(as_text=True)
     assert overview.count("<rect") == 1 and "h0003" in overview  # all reports fall in one hour
     assert client.get("/households/h9999").status_code == 404

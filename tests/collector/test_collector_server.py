@@ -18,8 +18,17 @@ runner = CliRunner()
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("127.3.4.5", True), ("localhost", True), ("::1", True), ("[::1]", True),
-     ("0.0.0.0", False), ("192.168.1.10", False), ("::", False), ("example.com", False)],
+    [
+        ("127.0.0.1", True),
+        ("127.3.4.5", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", False),
+        ("192.168.1.10", False),
+        ("::", False),
+        ("example.com", False),
+    ],
 )
 def test_loopback_addresses(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
@@ -92,9 +101,24 @@ def test_serve_makes_up_a_token_when_none_is_set(tmp_path: Path, monkeypatch) ->
 
     env = {k: v for k, v in os.environ.items() if k != "COLLECTOR_ADMIN_TOKEN"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "collector_mock", "serve", "--db", str(tmp_path / "c.sqlite"), "--port", "0",
-         "--workers", "1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "collector_mock",
+            "serve",
+            "--db",
+            str(tmp_path / "c.sqlite"),
+            "--port",
+            "0",
+            "--workers",
+            "1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
     )
     try:
         assert proc.stdout is not None
