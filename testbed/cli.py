@@ -12,29 +12,22 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from collector_mock.cli import collector_app
+from testbed.commands.bench import bench_command, report_command
+from testbed.emu.cli import compare as compare_command
+from testbed.emu.cli import images_app, lab_app
 from testbed.errors import TestbedError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="smarttv-testbed: TV telemetry SDKs on synthetic home LANs.")
 scenarios_app = typer.Typer(no_args_is_help=True, help="List and validate scenario files.")
 app.add_typer(scenarios_app, name="scenarios")
-try:  # the collector's own commands live with the collector
-    from collector_mock.cli import collector_app
-
-    app.add_typer(collector_app, name="collector")
-except ImportError:  # pragma: no cover - only while collector_mock.cli does not exist yet
-    pass
-
-from testbed.commands.bench import bench_command, report_command  # noqa: E402
-
+# Each layer keeps its own commands; this module only gathers them under one name.
 app.command("bench")(bench_command)
 app.command("report")(report_command)
-
-from testbed.emu.cli import compare as _compare  # noqa: E402 - the container backend's commands
-from testbed.emu.cli import images_app, lab_app  # noqa: E402
-
+app.command("compare")(compare_command)
+app.add_typer(collector_app, name="collector")
 app.add_typer(lab_app, name="lab")
 app.add_typer(images_app, name="images")
-app.command("compare")(_compare)
 
 err = Console(stderr=True, soft_wrap=True)  # never wrap an error message in the middle of a path
 out = Console()
