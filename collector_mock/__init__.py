@@ -21,12 +21,27 @@ configuration and from ``encode`` for a bad encoding name, key or IV. Over HTTP,
 body ``{"error", "detail"}`` with 400, 401, 404, 405, 413, 415, 422, 500 or 503.
 """
 
-from .app import create_app
+from typing import Any
+
 from .codec import ENCODING_HEADER, DecodeError, decode, encode
-from .db import close_connections
-from .openapi import openapi_document
-from .server import CollectorServer
-from .store import StoreError
+
+# The codec is all the SDK needs (it encodes its uploads); the server side loads Flask and gunicorn only
+# when asked for, so a TV container or the SDK's tests start without them.
+_LAZY = {
+    "create_app": ".app",
+    "close_connections": ".db",
+    "openapi_document": ".openapi",
+    "CollectorServer": ".server",
+    "StoreError": ".store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'collector_mock' has no attribute {name!r}")
 
 __all__ = [
     "ENCODING_HEADER",

@@ -37,6 +37,7 @@ from testbed.steps import (
     UploadResult,
     WifiScan,
 )
+from testbed.truth.flow import Flow
 
 ETH_P_ARP = 0x0806
 LATE_ANSWER_S = 1.0  # as the simulated scanner: wait a second after the last request
@@ -46,23 +47,6 @@ MDNS_GROUP, SSDP_GROUP = "224.0.0.251", "239.255.255.250"
 
 def _us(t: float) -> int:
     return int(t * 1_000_000)
-
-
-@dataclass(slots=True)
-class Flow:
-    """One flow a step opened, as ``testbed.sim.executor.Flow`` records it (µs times; ports 0 for ARP).
-
-    A twin rather than an import: the simulation's module pulls in the collector app (Flask), which
-    would add a third of a second to every container's start.
-    """
-
-    proto: str
-    src: str
-    sport: int
-    dst: str
-    dport: int
-    first_us: int
-    last_us: int
 
 
 @dataclass(slots=True)

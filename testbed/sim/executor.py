@@ -38,25 +38,13 @@ from testbed.steps import (
     UploadResult,
     WifiScan,
 )
+from testbed.truth.flow import Flow
 
 MDNS_IP = bytes([224, 0, 0, 251])
 SSDP_IP = bytes([239, 255, 255, 250])
 BROADCAST_IP = bytes([255, 255, 255, 255])
 ZERO_IP = bytes(4)
 _by_time = itemgetter(0)
-
-
-@dataclass(slots=True)
-class Flow:
-    """One flow a step produced (addresses as strings; ports 0 for ARP; ICMP type/code as ports)."""
-
-    proto: str  # arp, icmp, udp, tcp
-    src: str
-    sport: int
-    dst: str
-    dport: int
-    first_us: int
-    last_us: int
 
 
 @dataclass(slots=True)

@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from dask.distributed import Client, LocalCluster
 
 from testbed.sweep import SweepSpec, mean_ci, run_sweep
 
@@ -39,10 +40,9 @@ def _kill_a_busy_worker(cluster, client, done: threading.Event, killed: list) ->
 
 @pytest.mark.slow
 def test_sweep_on_dask_survives_a_killed_worker_and_resumes(tmp_path):
-    distributed = pytest.importorskip("dask.distributed")
     out = tmp_path / "sweep"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
         done, killed = threading.Event(), []
         killer = threading.Thread(target=_kill_a_busy_worker, args=(cluster, client, done, killed))
         killer.start()
