@@ -8,6 +8,7 @@ waits explicitly until its node prints ``ready``, never on a fixed sleep. Contai
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -222,11 +223,33 @@ def prune(run_id: str | None = None) -> dict[str, int]:
             if "No such container" not in str(exc) and "already in progress" not in str(exc):
                 raise
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(remove, containers))
+    # One at a time: Docker 20.10 can leave a stale endpoint behind when it force-removes containers
+    # concurrently, and a network with a stale endpoint cannot be removed until dockerd restarts.
+    names = {c.name for c in containers}
+    for container in containers:
+        remove(container)
     removed["containers"] = len(containers)
-    for network in client.networks.list(filters=selector):
-        network.remove()
-        removed["networks"] += 1
+    for attempt in range(10):
+        busy = []
+        for network in client.networks.list(filters=selector):
+            try:
+                network.remove()
+                removed["networks"] += 1
+            except Exception as exc:
+                if "active endpoints" not in str(exc) or attempt == 9:
+                    raise
+                busy.append(network)
+        if not busy:
+            break
+        # A container started as Ctrl-C came may have appeared since; and a forced disconnect by name
+        # clears an endpoint whose container is already gone.
+        for container in client.containers.list(all=True, filters=selector):
+            names.add(container.name)
+            remove(container)
+        for network in busy:
+            for name in names:
+                with contextlib.suppress(Exception):  # no such endpoint: nothing to clear
+                    client.api.disconnect_container_from_network(name, network.id, force=True)
+        time.sleep(0.5)
     removed["rules"] = release_bridges(run_id)
     return removed
