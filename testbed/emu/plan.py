@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from testbed.population.model import Population
 from testbed.scenario.model import Scenario
+from testbed.sdk.gozen import upload_port
 
 WAN_SUBNET = "203.0.113.0/24"  # TEST-NET-3: the lab's whole "internet"
 WAN_DNS_IP = "203.0.113.53"
@@ -56,6 +57,7 @@ class LabPlan:
     routes: list[tuple[str, str, str]] = field(default_factory=list)  # (node, destination subnet, via)
     collector_ip: str = "203.0.113.7"
     collector_port: int = 80
+    collector_tls: bool = False  # the SDK uploads over TLS: the collector serves HTTPS
     names: dict[str, str] = field(default_factory=dict)  # the wan resolver's table
 
     def nodes(self) -> list[NodePlan]:
@@ -78,7 +80,9 @@ def plan_lab(run_id: str, scenario: Scenario, population: Population) -> LabPlan
     sdk = scenario.tvs.sdk
     plan = LabPlan(run_id)
     if sdk is not None:
-        plan.collector_ip, plan.collector_port = sdk.collector.ip, sdk.collector.port
+        plan.collector_ip = sdk.collector.ip
+        plan.collector_port = upload_port(sdk.model_dump(mode="json"))
+        plan.collector_tls = sdk.transport == "tls"
         plan.names[sdk.collector.domain] = sdk.collector.ip
     plan.networks.append(NetworkPlan("wan", WAN_SUBNET, WAN_BRIDGE_GATEWAY))
     plan.services.append(NodePlan("wan-dns", "dns", "ns1", "wan", WAN_DNS_IP))

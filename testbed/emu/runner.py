@@ -69,6 +69,7 @@ def _lab_config(scenario: Scenario, plan, time_scale: float) -> dict[str, Any]:
     offset = scenario.start.utcoffset()
     return {"run_id": plan.run_id, "seed": scenario.seed, "time_scale": time_scale, "dns_ip": WAN_DNS_IP,
             "names": plan.names, "benign": scenario.benign.enabled, "duration": scenario.duration,
+            "collector_port": plan.collector_port, "collector_tls": plan.collector_tls,
             "utc_offset": offset.total_seconds() if offset else 0.0}
 
 

@@ -148,9 +148,15 @@ def _collector(lab: dict[str, Any], node: dict[str, Any]) -> None:
     initialize(db)
     os.environ.setdefault("COLLECTOR_DATABASE", str(db))
     os.environ.setdefault("COLLECTOR_SYNCHRONOUS", "NORMAL")
+    args = ["gunicorn", "--bind", f"{node['ip']}:{lab.get('collector_port', 80)}", "--workers", "1",
+            "--threads", "8", "--graceful-timeout", "5"]
+    if lab.get("collector_tls"):
+        from testbed.live.tls import self_signed
+
+        certfile, keyfile = self_signed(sorted(lab["names"]))
+        args += ["--certfile", str(certfile), "--keyfile", str(keyfile)]
     # gunicorn prints "Listening at" when bound: the host's readiness wait looks for it.
-    os.execvp("gunicorn", ["gunicorn", "--bind", f"{node['ip']}:{node.get('port', 80)}", "--workers", "1",
-                           "--threads", "8", "--graceful-timeout", "5", "collector_mock.wsgi:app"])
+    os.execvp("gunicorn", [*args, "collector_mock.wsgi:app"])
 
 
 def main() -> None:

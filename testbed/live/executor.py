@@ -237,8 +237,6 @@ class LiveExecutor:
         return LiveOutcome(seen)
 
     def _upload(self, step: Upload) -> LiveOutcome:
-        if step.transport != "http":
-            raise NotImplementedError("the container backend uploads over plain HTTP only (transport: http)")
         flows: list[Flow] = []
         server_ip = self._resolve(step.domain, flows) if step.resolve else None
         http_req = P.http_request("POST", step.domain, step.path, list(step.headers), step.body)
@@ -248,7 +246,7 @@ class LiveExecutor:
         from testbed.sdk.transport import HttpRequest
 
         if self._transport is None:
-            self._transport = LocalPortHttpTransport(timeout=self.http_timeout)
+            self._transport = LocalPortHttpTransport(timeout=self.http_timeout, tls=step.transport == "tls")
         t0 = time.time()
         request = HttpRequest("POST", step.domain, step.path, step.headers, step.body)
         response = self._transport.send(request, (server_ip, step.port))

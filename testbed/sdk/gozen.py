@@ -48,6 +48,12 @@ class SdkContext:
         return self.tv.sdk_options
 
 
+def upload_port(options: dict[str, Any]) -> int:
+    """The collector port the SDK connects to: HTTPS moves the default port 80 to 443."""
+    port = int(options["collector"]["port"])
+    return 443 if options["transport"] == "tls" and port == 80 else port
+
+
 def gozen(ctx: SdkContext) -> Behaviour:
     """The Gozen-like collection loop. An honest SDK whose user opted out does nothing at all."""
     opts, rng = ctx.options, ctx.rng
@@ -57,7 +63,7 @@ def gozen(ctx: SdkContext) -> Behaviour:
     encoding = opts["encoding"]
     key = opts["aes_key"].encode()
     transport = opts["transport"]
-    port = collector["port"] if transport == "http" or collector["port"] != 80 else 443
+    port = upload_port(opts)
     # What it tells the collector: the user's setting (it ignores an opt-out, but still reports it).
     claim = "opted_out" if ctx.tv.consent == "optout_ignored" else ctx.tv.consent
     interval, jitter = float(opts["interval"]), float(opts["jitter"])
