@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -98,16 +97,6 @@ def _tally(summary: RunSummary, events: list[dict[str, Any]]) -> None:
                 home.values[item["field"]].add(item["value"])
 
 
-def _finish_collector(db: Path) -> None:
-    """Fold the WAL into the database file so the run directory holds one self-contained file."""
-    con = sqlite3.connect(db)
-    try:
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        con.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        con.close()
-
-
 def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force: bool = False,
                  progress: Progress | None = None, cluster: ClusterSpec | None = None,
                  split_capture: bool = False) -> RunSummary:
@@ -161,7 +150,7 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
         finally:
             truth.close()
             close_connections(transport.app)
-        _finish_collector(db)
+        rundir.seal_sqlite(db)
         rundir.write_manifest(run.path(""), {
             "scenario": scenario.model_dump(mode="json"),
             "seed": scenario.seed,

@@ -18,16 +18,6 @@ from pathlib import Path
 from collector_mock.tables import DERIVED_TABLES, replay_sql
 
 
-def finish_database(path: Path) -> None:
-    """Fold the WAL into the file and leave WAL mode, so the part is one self-contained file."""
-    con = sqlite3.connect(path)
-    try:
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        con.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        con.close()
-
-
 def merge_collector_parts(target: Path, parts: list[Path]) -> int:
     """Copy the reports of ``parts`` into ``target`` (already initialised) in (home, arrival) order."""
     con = sqlite3.connect(target, isolation_level=None)

@@ -25,10 +25,9 @@ from collector_mock import close_connections
 from testbed.distributed.atomic import atomic_target
 from testbed.distributed.capture_parts import part_name
 from testbed.distributed.chunk_parts import ChunkWriter
-from testbed.distributed.collector_parts import finish_database
 from testbed.packets import PcapngWriter
 from testbed.population.model import Household
-from testbed.rundir import sha256_file
+from testbed.rundir import seal_sqlite, sha256_file
 from testbed.scenario.model import Scenario
 from testbed.sim.engine import collector_transport, shard_chunks
 
@@ -95,7 +94,7 @@ def run_shard(task: ShardTask) -> ShardResult:
             chunks.write(chunk)
         result.chunks = chunks.chunks
         stack.close()  # files and connections closed (capture part renamed) before the database is folded
-        finish_database(tmp_db)
+        seal_sqlite(tmp_db)
     if capture_path is not None:
         result.capture_part = {
             "file": capture_path.name,

@@ -242,11 +242,10 @@ class LiveExecutor:
         http_req = P.http_request("POST", step.domain, step.path, list(step.headers), step.body)
         if server_ip is None:
             return LiveOutcome(UploadResult(0, None, len(http_req), 0, "name not resolved"), flows)
-        from testbed.live.http import LocalPortHttpTransport
-        from testbed.sdk.transport import HttpRequest
+        from testbed.sdk.transport import HttpRequest, HttpTransport
 
         if self._transport is None:
-            self._transport = LocalPortHttpTransport(timeout=self.http_timeout, tls=step.transport == "tls")
+            self._transport = HttpTransport(timeout=self.http_timeout, tls=step.transport == "tls")
         t0 = time.time()
         request = HttpRequest("POST", step.domain, step.path, step.headers, step.body)
         response = self._transport.send(request, (server_ip, step.port))

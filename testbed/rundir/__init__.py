@@ -9,6 +9,7 @@ from testbed.rundir.directory import (
     POPULATION,
     SCENARIO,
     RunDirectory,
+    seal_sqlite,
 )
 from testbed.rundir.manifest import sha256_file, write_manifest
 from testbed.rundir.truth_files import FLOW_COLUMNS, TruthFiles, read_events
@@ -25,6 +26,7 @@ __all__ = [
     "RunDirectory",
     "TruthFiles",
     "read_events",
+    "seal_sqlite",
     "sha256_file",
     "write_manifest",
 ]

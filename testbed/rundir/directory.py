@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 from types import TracebackType
@@ -67,3 +68,13 @@ class RunDirectory:
         except OSError as exc:
             shutil.rmtree(self.tmp, ignore_errors=True)
             raise RunError(f"{self.out}: cannot move the finished run into place: {exc.strerror}") from None
+
+
+def seal_sqlite(path: Path) -> None:
+    """Fold a database's WAL into its file and leave WAL mode: one self-contained file in the run."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        con.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -96,28 +97,43 @@ class WsgiTransport:
         return HttpResponse(int(code), reason, tuple(captured["headers"]), body)
 
 
+class _SniHttpsConnection(http.client.HTTPSConnection):
+    """HTTPS to an address the SDK resolved itself, naming the collector's domain in the SNI."""
+
+    def __init__(self, host: str, port: int, sni: str, timeout: float) -> None:
+        # The mock collector's certificate is self-made; the SDK (like many real ones) does not check it.
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._sni = sni
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._sni)
+
+
 class HttpTransport:
-    """A real HTTP/1.1 connection (used inside containers)."""
+    """A real HTTP/1.1 connection, or HTTPS with the request's host as SNI (used inside containers).
+
+    ``last_local_port`` is the client port of the last connection, for the flow the truth records.
+    """
 
     def __init__(self, timeout: float = 10.0, tls: bool = False) -> None:
         self.timeout = timeout
         self.tls = tls
+        self.last_local_port = 0
 
     def send(self, request: HttpRequest, address: tuple[str, int] | None = None) -> HttpResponse:
+        """Deliver ``request`` to ``address`` (default: its host on port 80, or 443 with TLS)."""
         host, port = address or (request.host, 443 if self.tls else 80)
-        if self.tls:
-            import ssl
-
-            # The mock collector's certificate is self-made; the SDK (like many real ones) does not check it.
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                host, port, timeout=self.timeout, context=ctx
-            )
-        else:
-            conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
+        conn: http.client.HTTPConnection = (
+            _SniHttpsConnection(host, port, request.host, self.timeout) if self.tls
+            else http.client.HTTPConnection(host, port, timeout=self.timeout)
+        )
         try:
+            conn.connect()
+            self.last_local_port = conn.sock.getsockname()[1]
             conn.request(request.method, request.path, body=request.body, headers=dict(request.headers))
             resp = conn.getresponse()
             return HttpResponse(resp.status, resp.reason, tuple(resp.getheaders()), resp.read())

@@ -13,9 +13,8 @@ import time
 import urllib.request
 
 from collector_mock.codec import encode
-from testbed.live.http import LocalPortHttpTransport
 from testbed.live.tls import self_signed
-from testbed.sdk.transport import HttpRequest
+from testbed.sdk.transport import HttpRequest, HttpTransport
 
 REPORT = {"schema": "gozen/1", "sdk": {"name": "gozen", "version": "2.3.7"},
           "tv": {"id": "h0000-tv1", "home": "h0000", "vendor": "Skyworth", "model": "55Q71",
@@ -40,7 +39,7 @@ def test_tls_upload_with_sni_reaches_the_collector(tmp_path):
                                "--certfile", str(certfile), "--keyfile", str(keyfile), "collector_mock.wsgi:app"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        transport = LocalPortHttpTransport(timeout=5, tls=True)
+        transport = HttpTransport(timeout=5, tls=True)
         body = encode(json.dumps(REPORT).encode(), "gzip+aes", key=b"gozen-demo-key-1", iv=bytes(16))
         request = HttpRequest("POST", "gz-data.com", "/api/v1/report",
                               (("Content-Type", "application/octet-stream"), ("X-Payload-Encoding", "gzip+aes")), body)
