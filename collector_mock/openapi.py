@@ -53,6 +53,16 @@ _STR = {"type": "string"}
 _NULL_STR = {"type": ["string", "null"]}
 _NULL_NUM = {"type": ["number", "null"]}
 _MAC_KIND = {"type": "string", "enum": ["universal", "randomized", "multicast", "not_a_mac"]}
+_DEVICE_FIELDS = {  # a device as the read API lists it; the detail view adds its household and RTTs
+    "mac": _STR,
+    "vendor": _NULL_STR,
+    "mac_kind": _MAC_KIND,
+    "ip": _STR,
+    "hostname": _NULL_STR,
+    "first_seen": _NUM,
+    "last_seen": _NUM,
+    "sightings": _COUNT,
+}
 
 _LAYER = "(json|gzip|base64|aes)"
 _ENCODING_PATTERN = f"^{_LAYER}(\\+{_LAYER}){{0,7}}$"  # collector_mock.codec: up to 8 layers
@@ -202,29 +212,11 @@ def _response_schemas(page: dict[str, Any]) -> dict[str, Any]:
                 "tvs": {"type": "array", "items": _ref("TvSummary")},
             }
         ),
-        "Device": _obj(
-            {
-                "mac": _STR,
-                "vendor": _NULL_STR,
-                "mac_kind": _MAC_KIND,
-                "ip": _STR,
-                "hostname": _NULL_STR,
-                "first_seen": _NUM,
-                "last_seen": _NUM,
-                "sightings": _COUNT,
-            }
-        ),
+        "Device": _obj(_DEVICE_FIELDS),
         "DeviceDetail": _obj(
             {
                 "household": _STR,
-                "mac": _STR,
-                "vendor": _NULL_STR,
-                "mac_kind": _MAC_KIND,
-                "ip": _STR,
-                "hostname": _NULL_STR,
-                "first_seen": _NUM,
-                "last_seen": _NUM,
-                "sightings": _COUNT,
+                **_DEVICE_FIELDS,
                 "rtt_history": {
                     "type": "array",
                     "items": _obj(

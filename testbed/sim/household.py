@@ -86,7 +86,6 @@ class HouseholdSim:
                label: str = "") -> Generator[simpy.Event, Any, None]:
         """Drive one behaviour: perform each step, record it, wait its duration, send back its result."""
         env, start_us, executor = self.env, self.start_us, self.executor
-        chunk_of = self._current
         result: Any = None
         cycle = 0
         while True:
@@ -109,7 +108,7 @@ class HouseholdSim:
             outcome = executor.perform(node, step, now)
             event_id = self.truth.label(tv, cycle, step) if tv is not None else None
             frame_label = event_id or label
-            chunk = chunk_of()
+            chunk = self._chunk  # read per step: advance() swaps in a fresh chunk each window
             if outcome.frames:
                 self._pending.extend([(ts, frame, frame_label) for ts, frame in outcome.frames])
             flow_ids = []
@@ -124,9 +123,6 @@ class HouseholdSim:
             if outcome.duration_us:
                 yield env.timeout(outcome.duration_us)
             result = outcome.result
-
-    def _current(self) -> Chunk:
-        return self._chunk
 
     def advance(self, until_us: int, final: bool = False) -> Chunk:
         """Run to ``until_us`` and hand over what is final: frames before it, events and flows begun."""
