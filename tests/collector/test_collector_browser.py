@@ -51,7 +51,7 @@ def driver(tmp_path: Path) -> Iterator[object]:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
     browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    browser.set_page_load_timeout(30)
+    browser.set_page_load_timeout(120)  # a loaded 2-core CI machine can take long to render
     try:
         yield browser
     finally:
@@ -76,7 +76,7 @@ def _wait_title(browser, text: str) -> None:
     """Wait (bounded) for the page after a click: form submissions load asynchronously."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 15).until(lambda b: text in b.title, f"page title never contained {text!r}")
+    WebDriverWait(browser, 60).until(lambda b: text in b.title, f"page title never contained {text!r}")
 
 
 def _no_alert(browser) -> bool:
