@@ -1,14 +1,20 @@
 """Scaling out: households/s at 1 and 2 workers on the process pool and on a Dask LocalCluster, the
 parallel efficiency (speed-up / workers), and Dask's own overhead per shard task against the pool's.
 
-    .venv/bin/python benchmarks/bench_scale.py                       # 200 household-days (the target)
-    .venv/bin/python benchmarks/bench_scale.py --households 8 --duration 1d   # a quick run
+    .venv/bin/python -m benchmarks.bench_scale                       # 200 household-days (the target)
+    .venv/bin/python -m benchmarks.bench_scale --households 8 --duration 1d   # a quick run
 
-Runs are end to end (``run_scenario``: simulate, merge, write the run directory); the LocalCluster is
-started once, outside the timings, as a user's long-lived cluster would be. The overhead is measured on
-the shard tasks themselves (``run_shards``): wall time from submission to the last result, less the
-tasks' own run time as measured inside them. Other processes on the machine share its cores: every
-number is measured here, in this run, and printed with the load average.
+Runs are end to end (``run_scenario``: simulate, merge, write the run directory). The process pool
+writes one ``capture.pcapng``; the Dask runs write a split capture (``--split-capture``), as a cluster
+run of this size would: a 200 household-day capture is about 23 GB, and an unsplit Dask run holds its
+shard parts and the merged capture on disk at once. Each run directory is deleted once timed. The
+LocalCluster is started once, outside the timings, as a user's long-lived cluster would be.
+
+The overhead is measured on the shard tasks themselves (``run_shards``), on a tenth of the households
+by default (shorter tasks make the overhead a larger share, so the figure errs high): wall time from
+submission to the last result, less the tasks' own run time as measured inside them. Other processes
+on the machine share its cores: every number is measured here, in this run, and printed with the
+load average.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -36,7 +43,9 @@ def _days(duration: str) -> float:
 def _timed_run(scenario: Any, out: Path, **kw: Any) -> float:
     t0 = time.perf_counter()
     run_scenario(scenario, out, force=True, **kw)
-    return time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    shutil.rmtree(out)  # the next run needs the disk space
+    return seconds
 
 
 def _task_overhead(scenario: Any, executor: Any, parts: Path, shards: int) -> dict[str, float]:
@@ -46,6 +55,7 @@ def _task_overhead(scenario: Any, executor: Any, parts: Path, shards: int) -> di
     results = run_shards(scenario, households, executor, parts, shards=shards)
     wall = time.perf_counter() - t0
     own = max(r.seconds for r in results)
+    shutil.rmtree(parts)
     return {"wall_s": wall, "task_s": own, "overhead_s": wall - own, "overhead_pct": 100 * (wall - own) / own}
 
 
@@ -54,8 +64,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--households", type=int, default=100)
     ap.add_argument("--duration", default="2d")
+    ap.add_argument("--overhead-households", type=int, default=None,
+                    help="households for the task-overhead runs (default: a tenth, at least 2)")
     args = ap.parse_args(argv)
     sc = load_scenario("gozen-2021", {"households.count": args.households, "duration": args.duration})
+    small = args.overhead_households or max(2, args.households // 10)
+    sc_small = load_scenario("gozen-2021", {"households.count": small, "duration": args.duration})
     hd = args.households * _days(args.duration)
     out: dict[str, Any] = {"households": args.households, "duration": args.duration, "household_days": hd,
                            "cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
@@ -67,11 +81,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for n in (1, 2):
             with open_executor(ClusterSpec(local_workers=n)) as client:
                 spec = ClusterSpec(scheduler=client.scheduler.address)
-                speed[f"dask-{n}"] = args.households / _timed_run(sc, root / f"dask{n}", cluster=spec)
-                out[f"dask-{n}-tasks"] = _task_overhead(sc, client, root / f"parts-dask{n}", n)
+                speed[f"dask-{n}"] = args.households / _timed_run(sc, root / f"dask{n}", cluster=spec,
+                                                                 split_capture=True)
+                out[f"dask-{n}-tasks"] = _task_overhead(sc_small, client, root / f"parts-dask{n}", n)
         for n in (1, 2):
             with open_executor(ClusterSpec(), workers=n) as pool:
-                out[f"pool-{n}-tasks"] = _task_overhead(sc, pool, root / f"parts-pool{n}", n)
+                out[f"pool-{n}-tasks"] = _task_overhead(sc_small, pool, root / f"parts-pool{n}", n)
     out["households_per_s"] = speed
     out["efficiency_2"] = {k: speed[f"{k}-2"] / speed[f"{k}-1"] / 2 for k in ("pool", "dask")}
     out["load_after"] = os.getloadavg()[0]
@@ -81,6 +96,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"  {k:7s} {v:8.3f} households/s")
     for k, v in out["efficiency_2"].items():
         print(f"  efficiency at 2 workers, {k}: {v:.2f}")
+    print(f"  shard task overhead, on {small} homes x {args.duration}:")
     for k in ("pool-1", "pool-2", "dask-1", "dask-2"):
         t = out[f"{k}-tasks"]
         print(f"  {k} shard tasks: wall {t['wall_s']:.2f}s, task {t['task_s']:.2f}s, "

@@ -133,7 +133,10 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
                 for chunk in simulate(scenario, households, db, workers=workers, transport=transport,
                                       executor=executor, parts_dir=run.path(".parts"), capture_dir=capture_dir):
                     if writer is not None:
-                        writer.write_many(chunk.frames)
+                        if chunk.encoded is not None:
+                            writer.write_encoded(chunk.encoded)
+                        else:
+                            writer.write_many(chunk.frames)
                         summary.frames = writer.frames_written
                     truth.write_events(chunk.events)
                     truth.write_flows(chunk.flows)

@@ -26,6 +26,7 @@ from testbed.distributed.atomic import atomic_target
 from testbed.distributed.capture_parts import part_name
 from testbed.distributed.chunk_parts import ChunkWriter
 from testbed.packets import PcapngWriter
+from testbed.packets.pcapng import EpbEncoder
 from testbed.population.model import Household
 from testbed.rundir import seal_sqlite, sha256_file
 from testbed.scenario.model import Scenario
@@ -83,6 +84,7 @@ def run_shard(task: ShardTask) -> ShardResult:
         if capture_path is not None:
             pcap = stack.enter_context(PcapngWriter(str(stack.enter_context(atomic_target(capture_path))),
                                                     CAPTURE_INTERFACES))
+        encoder = EpbEncoder()
         for chunk in shard_chunks(task.scenario, task.households, transport, task.window_us):
             result.frames += len(chunk.frames)
             if pcap is not None:
@@ -91,6 +93,8 @@ def run_shard(task: ShardTask) -> ShardResult:
                     last_ts = chunk.frames[-1][0]
                 pcap.write_many(chunk.frames)
                 chunk.frames = []  # the frames are in the capture part; the parent merges truth only
+            else:
+                chunk.encode(encoder)  # the parent only merges blocks, as with the process pool
             chunks.write(chunk)
         result.chunks = chunks.chunks
         stack.close()  # files and connections closed (capture part renamed) before the database is folded

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import struct
+from array import array
 from collections.abc import Iterable
+from itertools import islice
+from operator import itemgetter
 from types import TracebackType
 from typing import BinaryIO
 
+from .encoded_frames import EncodedFrames, write_merged
 from .header import Header
 
 BLOCK_SHB = 0x0A0D0D0A
@@ -67,6 +71,8 @@ _PAD = bytes(4)
 _END_OF_OPTIONS = _OPTION_HEAD.pack(OPT_ENDOFOPT, 0)
 _COMMENT_CACHE_LIMIT = 4096  # labels repeat within an event; bounded so memory stays flat over a run
 _BATCH = 1024  # frames per file write: big enough to amortise, small enough to stay in cache
+_first = itemgetter(0)
+_second = itemgetter(1)
 
 
 def _option(code: int, value: bytes) -> bytes:
@@ -76,6 +82,50 @@ def _option(code: int, value: bytes) -> bytes:
 def _block(block_type: int, body: bytes) -> bytes:
     total = 12 + len(body)
     return _U32.pack(block_type) + _U32.pack(total) + body + _U32.pack(total)
+
+
+
+class EpbEncoder:
+    """Encodes ``(ts_us, frame, comment)`` records as Enhanced Packet Blocks (the writer's hot path)."""
+
+    def __init__(self) -> None:
+        self._tails_cache: dict[str | None, tuple[bytes, bytes, bytes, bytes]] = {}
+
+    def _tails(self, comment: str | None) -> tuple[bytes, bytes, bytes, bytes]:
+        # What follows a frame's data, for each of the four data lengths mod 4: the padding to 32 bits,
+        # then the comment option and end-of-options (nothing at all without a comment). Built once per
+        # distinct label; labels repeat within an event, and the cache is bounded so memory stays flat.
+        options = b"" if comment is None else _option(OPT_COMMENT, comment.encode()) + _END_OF_OPTIONS
+        tails = (options, _PAD[:3] + options, _PAD[:2] + options, _PAD[:1] + options)
+        if len(self._tails_cache) >= _COMMENT_CACHE_LIMIT:
+            self._tails_cache.clear()
+        self._tails_cache[comment] = tails
+        return tails
+
+    def encode(self, records: list[tuple[int, bytes, str | None]], interface: int = 0) -> EncodedFrames:
+        """``(ts_us, frame, comment)`` records, in capture order, as ``EncodedFrames``."""
+        # Locals: this loop runs once per frame.
+        head = _EPB_HEAD.pack
+        u32 = _U32.pack
+        fixed = _EPB_FIXED
+        cache = self._tails_cache
+        parts: list[bytes] = []
+        extend = parts.extend
+        ends = array("Q")
+        end_at = ends.append
+        offset = 0
+        for ts_us, frame, comment in records:
+            tails = cache.get(comment)
+            if tails is None:
+                tails = self._tails(comment)
+            length = len(frame)
+            tail = tails[length & 3]
+            total = fixed + length + len(tail)
+            extend((head(BLOCK_EPB, total, interface, ts_us >> 32, ts_us & 0xFFFFFFFF, length, length),
+                    frame, tail, u32(total)))
+            offset += total
+            end_at(offset)
+        return EncodedFrames(array("q", map(_first, records)), ends, b"".join(parts))
 
 
 class PcapngWriter:
@@ -101,7 +151,7 @@ class PcapngWriter:
         self.interfaces = list(interfaces) if interfaces is not None else [("lan", LINKTYPE_ETHERNET)]
         self.frames_written = 0
         self.bytes_written = 0
-        self._tails_cache: dict[str | None, tuple[bytes, bytes, bytes, bytes]] = {}
+        self._encoder = EpbEncoder()
         shb = _block(
             BLOCK_SHB,
             SHB_FIELDS.template + _option(OPT_SHB_USERAPPL, application.encode()) + _END_OF_OPTIONS,
@@ -122,17 +172,6 @@ class PcapngWriter:
         self._file.write(data)
         self.bytes_written += len(data)
 
-    def _tails(self, comment: str | None) -> tuple[bytes, bytes, bytes, bytes]:
-        # What follows a frame's data, for each of the four data lengths mod 4: the padding to 32 bits,
-        # then the comment option and end-of-options (nothing at all without a comment). Built once per
-        # distinct label; labels repeat within an event, and the cache is bounded so memory stays flat.
-        options = b"" if comment is None else _option(OPT_COMMENT, comment.encode()) + _END_OF_OPTIONS
-        tails = (options, _PAD[:3] + options, _PAD[:2] + options, _PAD[:1] + options)
-        if len(self._tails_cache) >= _COMMENT_CACHE_LIMIT:
-            self._tails_cache.clear()
-        self._tails_cache[comment] = tails
-        return tails
-
     def write(self, ts_us: int, frame: bytes, comment: str | None = None, interface: int = 0) -> None:
         """Write one frame captured at ``ts_us`` (microseconds since the epoch), labelled ``comment``."""
         self.write_many(((ts_us, frame, comment),), interface)
@@ -141,40 +180,20 @@ class PcapngWriter:
         """Write ``(ts_us, frame, comment)`` records, joined into one file write per batch of frames."""
         if not 0 <= interface < len(self.interfaces):
             raise ValueError(f"no interface {interface}; this writer has {len(self.interfaces)}")
-        # Locals: this loop is the writer's hot path.
-        head = _EPB_HEAD.pack
-        u32 = _U32.pack
-        fixed = _EPB_FIXED
-        cache = self._tails_cache
-        parts: list[bytes] = []
-        extend = parts.extend
-        count = 0
-        for ts_us, frame, comment in records:
-            tails = cache.get(comment)
-            if tails is None:
-                tails = self._tails(comment)
-            length = len(frame)
-            tail = tails[length & 3]
-            total = fixed + length + len(tail)
-            extend(
-                (
-                    head(BLOCK_EPB, total, interface, ts_us >> 32, ts_us & 0xFFFFFFFF, length, length),
-                    frame,
-                    tail,
-                    u32(total),
-                )
-            )
-            count += 1
-            if count == _BATCH:
-                self._flush_parts(parts, count)
-                parts.clear()
-                count = 0
-        if count:
-            self._flush_parts(parts, count)
+        records = iter(records)
+        while batch := list(islice(records, _BATCH)):
+            self._write(self._encoder.encode(batch, interface).blob)
+            self.frames_written += len(batch)
 
-    def _flush_parts(self, parts: list[bytes], count: int) -> None:
-        self._write(b"".join(parts))
-        self.frames_written += count
+    def write_encoded(self, parts: list[EncodedFrames]) -> None:
+        """Write blocks that ``EpbEncoder`` made elsewhere (in worker processes), merged by capture time.
+
+        Ties keep the order of ``parts``, as a stable sort of their concatenation would.
+        """
+        self._file.flush()  # blocks may be copied into the file's descriptor behind the buffer
+        written = write_merged(parts, self._file)
+        self.bytes_written += written
+        self.frames_written += sum(len(p) for p in parts)
 
     def flush(self) -> None:
         """Flush the underlying file object."""

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing as mp
+import os
 import pickle
 import queue
+import shutil
 from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from testbed.errors import RunError
+from testbed.packets.encoded_frames import spill
+from testbed.packets.pcapng import EpbEncoder
 from testbed.population.model import Household
 from testbed.scenario.model import Scenario
 from testbed.sdk import Transport, WsgiTransport
@@ -69,6 +73,8 @@ def merge_chunks(parts: list[Chunk]) -> Chunk:
         out.events += part.events
         out.flows += part.flows
     out.frames.sort(key=_first)
+    if any(p.encoded is not None for p in parts):
+        out.encoded = [e for p in parts for e in p.encoded or ()]  # the writer merges them by time
     out.events.sort(key=_start)
     out.flows.sort(key=_second)
     return out
@@ -108,10 +114,18 @@ def shard_chunks(scenario: Scenario, households: list[Household], transport: Tra
 
 
 def _worker(scenario: Scenario, households: list[Household], collector_db: str | None, window: int,
-            queue: mp.Queue) -> None:
+            queue: mp.Queue, spill_prefix: str) -> None:
     try:
         transport = collector_transport(Path(collector_db) if collector_db else None)
-        for chunk in shard_chunks(scenario, households, transport, window):
+        encoder = EpbEncoder()
+        for n, chunk in enumerate(shard_chunks(scenario, households, transport, window)):
+            # The window's frames go to a file of their own as pcapng blocks; the queue carries only
+            # their times and offsets. The parent has the kernel copy them into the capture and then
+            # deletes the file, so the bytes never pass through a pipe or the parent's memory.
+            path = f"{spill_prefix}{n:06d}.epb"
+            with open(path, "wb") as fh:
+                chunk.encoded = [spill(encoder.encode(chunk.frames), fh, path)]
+            chunk.frames = []
             queue.put(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
         queue.put(None)
     except BaseException as exc:  # the parent reports it; a worker must never die silently
@@ -166,11 +180,14 @@ def simulate(scenario: Scenario, households: list[Household], collector_db: Path
         transport = transport or collector_transport(collector_db)
         yield from shard_chunks(scenario, households, transport, window)
         return
+    if parts_dir is None:
+        raise RunError("a run with several workers needs a directory for its parts")
+    parts_dir.mkdir(parents=True, exist_ok=True)
     ctx = mp.get_context("spawn")
     queues = [ctx.Queue(maxsize=4) for _ in shards]
     procs = [ctx.Process(target=_worker, args=(scenario, part, str(collector_db) if collector_db else None,
-                                               window, q), daemon=True)
-             for part, q in zip(shards, queues, strict=True)]
+                                               window, q, str(parts_dir / f"worker-{k}-")), daemon=True)
+             for k, (part, q) in enumerate(zip(shards, queues, strict=True))]
     for p in procs:
         p.start()
     try:
@@ -187,9 +204,13 @@ def simulate(scenario: Scenario, households: list[Household], collector_db: Path
             merged = merge_chunks(parts)
             merged.cycles = sum(p.cycles for p in parts)
             yield merged
+            for e in merged.encoded or ():  # written by now: the window's files are done with
+                if e.path:
+                    os.unlink(e.path)
     finally:
         for p in procs:
             if p.is_alive():
                 p.terminate()
         for p in procs:
             p.join(timeout=5)
+        shutil.rmtree(parts_dir, ignore_errors=True)  # windows left over by a failed or interrupted run

@@ -17,6 +17,8 @@ from typing import Any
 import simpy
 
 from testbed.benign import BEHAVIOURS, BenignContext, behaviours_for
+from testbed.packets.encoded_frames import EncodedFrames
+from testbed.packets.pcapng import EpbEncoder
 from testbed.population.model import Household, Tv
 from testbed.rng import stream, stream_seed
 from testbed.scenario.model import Scenario
@@ -39,6 +41,13 @@ class Chunk:
     flows: list[tuple] = field(default_factory=list)  # (community_id, first_us, last_us, src, dst, proto, label, event_id)
     cycles: int = 0  # SDK cycles begun so far (a running total, for progress)
     until_us: int = 0  # the window's end: everything before it is in this or an earlier chunk
+    encoded: list[EncodedFrames] | None = None  # or the frames as pcapng blocks, one part per shard
+
+    def encode(self, encoder: EpbEncoder) -> Chunk:
+        """Move the frames into ``encoded`` (done in workers, so the parent only merges bytes)."""
+        self.encoded = [encoder.encode(self.frames)]
+        self.frames = []
+        return self
 
 
 def _endpoint(ip: str, port: int, proto: str) -> str:

@@ -24,6 +24,7 @@ def test_same_seed_same_bytes_other_seed_differs_and_workers_do_not_matter(tmp_p
     two = tmp_path / "two-workers"
     run_scenario(scenario, two, workers=2)
     assert _digests(two) == _digests(gozen_run)
+    assert sorted(p.name for p in two.iterdir()) == sorted(p.name for p in gozen_run.iterdir())  # no parts left
     other = tmp_path / "other-seed"
     run_scenario(small(seed=7), other)
     differs = _digests(other)
