@@ -9,7 +9,23 @@ delay. Each method takes the time to start and the RTT, appends ``(ts_us, frame)
 
 from __future__ import annotations
 
-from .ip import ACK, FIN, PSH, RST, SYN, tcp_frame, tcp_syn_options
+from operator import itemgetter
+
+from .ethernet import ETHERTYPE_IPV4
+from .ip import (
+    ACK,
+    FIN,
+    IP_DF,
+    PROTO_TCP,
+    PSH,
+    RST,
+    SYN,
+    TCP_FRAME_PACK,
+    min_ip_padding,
+    tcp_frame,
+    tcp_syn_options,
+)
+from .tls_stream import TlsStream
 
 HOST_DELAY_US = 50  # how long an end host takes to answer a segment (ACK, FIN/ACK)
 SEGMENT_GAP_US = 12  # back-to-back full segments on a 1 Gb/s link
@@ -18,6 +34,50 @@ WSCALE = 7
 # Initial windows as Linux and Android advertise them, then the same after scaling by 2**7.
 CLIENT_SYN_WINDOW, CLIENT_WINDOW = 64240, 502
 SERVER_SYN_WINDOW, SERVER_WINDOW = 65160, 509
+
+
+_by_time = itemgetter(0)
+_from_bytes = int.from_bytes
+
+
+class _End:
+    """One side of a connection: the fields and partial checksums all its plain segments share.
+
+    Why: a streaming session is most of a run's frames, and ``tcp_frame`` recomputes these for each.
+    Only SYNs and segments with options take the general path.
+    """
+
+    __slots__ = ("src_mac", "dst_mac", "src_ip", "dst_ip", "sport", "dport", "ttl", "window", "_ip_base",
+                 "_tcp_base")
+
+    def __init__(self, src_mac: bytes, dst_mac: bytes, src_ip: bytes, dst_ip: bytes, sport: int, dport: int,
+                 ttl: int, window: int) -> None:
+        self.src_mac, self.dst_mac, self.src_ip, self.dst_ip = src_mac, dst_mac, src_ip, dst_ip
+        self.sport, self.dport, self.ttl, self.window = sport, dport, ttl, window
+        addr_sum = _from_bytes(src_ip) + _from_bytes(dst_ip)
+        # The IPv4 header words that never change (version/IHL/TOS, flags, TTL/protocol, addresses)...
+        self._ip_base = 0x4500 + IP_DF + (ttl << 8 | PROTO_TCP) + addr_sum
+        # ...and the TCP pseudo-header and header words that never change (no options: 5-word header).
+        self._tcp_base = addr_sum + PROTO_TCP + sport + dport + window + (5 << 12)
+
+    def segment(self, seq: int, ack: int, flags: int, payload: bytes, ip_id: int, payload_sum: int | None) -> bytes:
+        """A segment without options: the same bytes as ``tcp_frame`` with this side's fields.
+
+        ``payload_sum``, when known, is the payload read as a big-endian integer mod 0xFFFF.
+        """
+        n = len(payload)
+        total = 40 + n
+        ip_sum = 0xFFFF - (self._ip_base + total + ip_id) % 0xFFFF
+        body = _from_bytes(payload) if payload_sum is None else payload_sum
+        if n & 1:  # an odd last byte is the high byte of a zero-padded word
+            body <<= 8
+        tcp_sum = 0xFFFF - (self._tcp_base + 20 + n + seq + ack + flags + body) % 0xFFFF
+        frame = TCP_FRAME_PACK(
+            self.dst_mac, self.src_mac, ETHERTYPE_IPV4,
+            0x45, 0, total, ip_id, IP_DF, self.ttl, PROTO_TCP, ip_sum, self.src_ip, self.dst_ip,
+            self.sport, self.dport, seq, ack, 5 << 12 | flags, self.window, tcp_sum, 0,
+        )  # fmt: skip
+        return frame + payload if n >= 6 else frame + payload + min_ip_padding(total)
 
 
 class TcpSession:
@@ -43,26 +103,14 @@ class TcpSession:
     ) -> None:
         self.frames: list[tuple[int, bytes]] = []
         self.mss = mss
-        # Per direction: (src mac, dst mac, src ip, dst ip, sport, dport, ttl).
-        self._client_end = (
-            client_mac,
-            server_mac,
-            client_ip,
-            server_ip,
-            client_port,
-            server_port,
-            client_ttl,
-        )
-        self._server_end = (
-            server_mac,
-            client_mac,
-            server_ip,
-            client_ip,
-            server_port,
-            client_port,
-            server_ttl,
-        )
-        # Per-direction state is keyed by ``from_client``: the next sequence number each side sends...
+        # Per direction (keyed by ``from_client``): what every segment that side sends has in common.
+        self._end = {
+            True: _End(client_mac, server_mac, client_ip, server_ip, client_port, server_port, client_ttl,
+                       CLIENT_WINDOW),
+            False: _End(server_mac, client_mac, server_ip, client_ip, server_port, client_port, server_ttl,
+                        SERVER_WINDOW),
+        }
+        # The next sequence number each side sends...
         self._next_seq = {True: client_isn & 0xFFFFFFFF, False: server_isn & 0xFFFFFFFF}
         # ...its IP id counter (Linux keeps one per connection; start it at a value derived from the ISN)...
         self._ip_id = {True: client_isn >> 16 & 0xFFFF, False: server_isn >> 16 & 0xFFFF}
@@ -73,43 +121,27 @@ class TcpSession:
 
     def _emit(
         self, out: list[tuple[int, bytes]], t_us: int, from_client: bool, flags: int,
-        payload: bytes = b"", ack: int | None = None, options: bytes = b"",
+        payload: bytes = b"", ack: int | None = None, options: bytes = b"", payload_sum: int | None = None,
     ) -> None:  # fmt: skip
-        src_mac, dst_mac, src_ip, dst_ip, sport, dport, ttl = (
-            self._client_end if from_client else self._server_end
-        )
+        end = self._end[from_client]
         seq = self._next_seq[from_client]
         if ack is None:
             ack = self._next_seq[not from_client] if flags & ACK else 0
-        if flags & SYN:
-            window = CLIENT_SYN_WINDOW if from_client else SERVER_SYN_WINDOW
-        else:
-            window = CLIENT_WINDOW if from_client else SERVER_WINDOW
         ip_id = self._ip_id[from_client]
         self._ip_id[from_client] = (ip_id + 1) & 0xFFFF
-        frame = tcp_frame(
-            src_mac,
-            dst_mac,
-            src_ip,
-            dst_ip,
-            sport,
-            dport,
-            seq,
-            ack,
-            flags,
-            payload,
-            window,
-            ttl,
-            ip_id,
-            options,
-        )
+        if options or flags & SYN:
+            window = (CLIENT_SYN_WINDOW if from_client else SERVER_SYN_WINDOW) if flags & SYN else end.window
+            frame = tcp_frame(end.src_mac, end.dst_mac, end.src_ip, end.dst_ip, end.sport, end.dport, seq, ack,
+                              flags, payload, window, end.ttl, ip_id, options)
+        else:
+            frame = end.segment(seq, ack, flags, payload, ip_id, payload_sum)
         out.append((t_us, frame))
         self._next_seq[from_client] = (seq + len(payload) + (1 if flags & (SYN | FIN) else 0)) & 0xFFFFFFFF
 
     def _commit(self, out: list[tuple[int, bytes]]) -> None:
         # Bursts and their ACKs can overlap in time when the RTT is short; sorting is stable, so frames
         # at the same instant keep their causal order.
-        out.sort(key=lambda item: item[0])
+        out.sort(key=_by_time)
         self.frames.extend(out)
 
     def handshake(self, t_us: int, rtt_us: int) -> int:
@@ -151,6 +183,7 @@ class TcpSession:
         start = 0
         t_burst = t_us
         t_done = t_us
+        sums = data.segment_sums(mss) if isinstance(data, TlsStream) else None  # bulk TLS: sums come cheap
         while start < len(data):
             cwnd = min(self._cwnd[from_client], max_burst)
             end = min(len(data), start + cwnd * mss)
@@ -160,7 +193,8 @@ class TcpSession:
                 segment = data[offset : offset + mss]
                 # PSH marks the end of what the application handed over, as Linux does.
                 flags = PSH | ACK if offset + mss >= len(data) else ACK
-                self._emit(out, t_seg, from_client, flags, segment)
+                self._emit(out, t_seg, from_client, flags, segment,
+                           payload_sum=sums[offset // mss] if sums else None)
                 unacked += 1
                 if unacked == 2 or offset + mss >= end:  # delayed ACK: every second segment, the burst's last
                     t_done = t_seg + ack_delay

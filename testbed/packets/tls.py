@@ -150,28 +150,23 @@ def tls_change_cipher_spec() -> bytes:
 
 # Opaque bodies are slices of one block of SHAKE-256 output: deterministic, looks like ciphertext, and
 # a record costs one slice instead of fresh random bytes.
-_BLOCK = hashlib.shake_256(b"smarttv-testbed/tls/application-data").digest(4 * MAX_RECORD_BODY)
-_BLOCK_VIEW = memoryview(_BLOCK)
-_APPLICATION_DATA_HEADER = _RECORD.pack(CONTENT_APPLICATION_DATA, TLS_1_2, 0)[:3]
+BLOCK = hashlib.shake_256(b"smarttv-testbed/tls/application-data").digest(4 * MAX_RECORD_BODY)
+_BLOCK_VIEW = memoryview(BLOCK)
+APPLICATION_DATA_HEADER = _RECORD.pack(CONTENT_APPLICATION_DATA, TLS_1_2, 0)[:3]  # then the body length
+
+
+def body_start(length: int, seed: int) -> int:
+    """Where in ``BLOCK`` the opaque body of ``length`` bytes for ``seed`` begins."""
+    return (seed * 0x9E3779B1) % (len(BLOCK) - length + 1)
 
 
 def tls_application_data(length: int, seed: int = 0) -> bytes:
     """An application-data record whose opaque body has exactly ``length`` bytes; ``seed`` varies them."""
     if not 0 < length <= MAX_RECORD_BODY:
         raise ValueError(f"a TLS 1.3 record body has 1..{MAX_RECORD_BODY} bytes, got {length}")
-    start = (seed * 0x9E3779B1) % (len(_BLOCK) - length + 1)
-    return b"".join((_APPLICATION_DATA_HEADER, _U16.pack(length), _BLOCK_VIEW[start : start + length]))
+    start = body_start(length, seed)
+    return b"".join((APPLICATION_DATA_HEADER, _U16.pack(length), _BLOCK_VIEW[start : start + length]))
 
 
 FULL_RECORD_BODY = 2**14 + 17  # a full TLS 1.3 record: 16 KiB of plaintext, the content type, a 16-byte tag
 
-
-def tls_application_stream(length: int, seed: int = 0) -> bytes:
-    """Application-data records whose bodies add up to ``length`` bytes, split into full records the
-    way TLS 1.3 stacks split a large write (for anything bigger than one record can carry)."""
-    if length <= 0:
-        raise ValueError(f"a TLS stream carries at least one byte, got {length}")
-    return b"".join(
-        tls_application_data(min(FULL_RECORD_BODY, length - offset), seed + index)
-        for index, offset in enumerate(range(0, length, FULL_RECORD_BODY))
-    )
