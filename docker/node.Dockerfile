@@ -1,4 +1,4 @@
-# The one node image of the container backend: every role (device, TV, gateway, DNS, collector) runs
+# The one node image of the container backend: every role (device, TV, gateway, DNS, collector, internet) runs
 # `python -m testbed.live ROLE`. Built by `tvtestbed images build` (testbed/emu/images.py), which puts
 # the project's wheel and its dependencies' wheels in wheels/: nothing is fetched from inside the image
 # (pip in a debootstrapped base cannot verify the registry's certificate, and the build has no network).

@@ -50,7 +50,7 @@ def run(
     backend: Annotated[str, typer.Option(help="sim (simulated time) or docker (containers, real time).")] = "sim",
     interval: Annotated[str | None, typer.Option(help="docker: compress the SDK cycle to this (60s).")] = None,
     keep: Annotated[bool, typer.Option("--keep", help="docker: leave the lab running (tvtestbed lab ...).")] = False,
-    fault: Annotated[list[str] | None, typer.Option(help="docker: kill:NODE@40s, stop:NODE@T, start:NODE@T.")] = None,
+    fault: Annotated[list[str] | None, typer.Option(help="docker: kill:NODE@40s, stop:NODE@T, start:NODE@T, leave:NODE@T, return:NODE@T.")] = None,
 ) -> None:
     """Simulate a scenario into a run directory: labelled capture, ground truth, collector database."""
     from testbed.distributed import ClusterSpec

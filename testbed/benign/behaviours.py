@@ -15,6 +15,8 @@ from typing import Any
 
 from testbed.benign.domains import BY_OS, DEFAULT_NTP, FIRST_PARTY_TELEMETRY, NTP_BY_OS, STREAMING
 from testbed.population.model import Device, Household
+from testbed.rng import stream
+from testbed.scenario.model import Scenario
 from testbed.steps import (
     Clock,
     DhcpJoin,
@@ -185,6 +187,18 @@ BEHAVIOURS: dict[str, Callable[[BenignContext], Behaviour]] = {
     "netscan": netscan,
 }
 """Behaviour name (the label after ``benign:``) -> behaviour function."""
+
+
+def scanner_phone(scenario: Scenario, household: Household) -> str | None:
+    """The id of the phone in ``household`` that runs a network-scanner app, if any.
+
+    One draw per household from its own stream, so the simulation and the container backend agree.
+    """
+    if not scenario.benign.enabled:
+        return None
+    has_scanner = stream(scenario.seed, household.index, "scanner-app").random() < scenario.benign.scanner_app
+    phones = [d.id for d in household.devices if d.kind == "phone"]
+    return phones[0] if has_scanner and phones else None
 
 
 def behaviours_for(device: Device, scanner_app: bool = False) -> list[str]:

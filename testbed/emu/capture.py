@@ -27,7 +27,7 @@ from testbed.truth import CommunityIds
 LINKTYPE_ETHERNET = 1
 REPLY_SLACK_US = 1_500_000  # answers to a step's last request still belong to the step
 _IP_PROTOS = {2: "igmp", 17: "udp", 6: "tcp", 1: "icmp"}
-_BENIGN_PORTS = {53: "dns", 5353: "mdns", 1900: "ssdp", 137: "nbns", 123: "ntp", 67: "dhcp", 68: "dhcp"}
+_BENIGN_PORTS = {53: "dns", 5353: "mdns", 1900: "ssdp", 137: "nbns", 123: "ntp", 67: "dhcp", 68: "dhcp", 443: "https"}
 
 
 class BridgeCapture:

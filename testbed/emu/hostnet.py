@@ -8,8 +8,10 @@
   address is off the network's subnet: also the TV's frames to its gateway on the way to the "wan".
   One rule per bridge in ``DOCKER-USER`` accepts traffic that enters and leaves by the same bridge, which
   never leaves that bridge; it carries a comment naming the run so that ``lab prune`` finds it.
-- Routes inside containers (TV -> wan via its gateway; wan services -> household subnets via the gateways)
-  are set from the host with ``nsenter``, so that no container needs ``CAP_NET_ADMIN``.
+- Routes inside containers (devices -> wan and internet via their gateway; gateways -> internet node; wan
+  services -> household subnets via the gateways; the internet node's whole TEST-NET-2 as local) are set
+  from the host with ``nsenter``, so that no container needs ``CAP_NET_ADMIN``. So is a device's link,
+  taken down while it is away from home.
 """
 
 from __future__ import annotations
@@ -68,6 +70,19 @@ def release_bridges(run_id: str | None = None) -> int:
 def add_route(pid: int, destination: str, via: str) -> None:
     """``ip route replace destination via via`` inside the network namespace of process ``pid``."""
     _run(["nsenter", "-t", str(pid), "-n", "ip", "route", "replace", destination, "via", via])
+
+
+def add_local_route(pid: int, destination: str) -> None:
+    """Make every address of ``destination`` local inside the namespace of ``pid`` (one node answers for all)."""
+    _run(["nsenter", "-t", str(pid), "-n", "ip", "route", "replace", "local", destination, "dev", "lo"])
+
+
+def set_link(pid: int, ip: str, up: bool) -> None:
+    """Bring the interface that holds ``ip`` up or down inside the namespace of ``pid``."""
+    shown = _run(["nsenter", "-t", str(pid), "-n", "ip", "-o", "-4", "addr", "show", "to", f"{ip}/32"]).stdout.split()
+    if len(shown) < 2:
+        raise RunError(f"no interface holds {ip} in the namespace of process {pid}")
+    _run(["nsenter", "-t", str(pid), "-n", "ip", "link", "set", "dev", shown[1], "up" if up else "down"])
 
 
 def delete_default_route(pid: int) -> None:

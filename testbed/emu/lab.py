@@ -19,15 +19,26 @@ from types import TracebackType
 from typing import Any
 
 from testbed.emu.docker_client import docker_client
-from testbed.emu.hostnet import add_route, bridge_name, delete_default_route, prepare_bridge, release_bridges
+from testbed.emu.hostnet import (
+    add_local_route,
+    add_route,
+    bridge_name,
+    delete_default_route,
+    prepare_bridge,
+    release_bridges,
+    set_link,
+)
 from testbed.emu.labels import RUN_LABEL, TESTBED_LABEL, labels
 from testbed.emu.plan import LabPlan, NodePlan
 from testbed.errors import RunError
 
 READY_TIMEOUT_S = 60.0
-# What each role may do beyond an unprivileged process: the TV's scanner needs raw sockets (ARP, ICMP);
-# nothing needs NET_ADMIN (routes are set from the host) and nothing is privileged.
-CAPS: dict[str, list[str]] = {"tv": ["NET_RAW"], "device": [], "router": [], "dns": [], "collector": []}
+# What each role may do beyond an unprivileged process: the TV's scanner needs raw sockets (ARP, ICMP), the
+# router raw ARP (it refreshes its neighbours), and so does a phone's scanner app (``SCANNER_CAPS``); nothing
+# needs NET_ADMIN (routes and links are set from the host) and nothing is privileged.
+CAPS: dict[str, list[str]] = {"tv": ["NET_RAW"], "device": [], "router": ["NET_RAW"], "dns": [], "collector": [],
+                              "internet": []}
+SCANNER_CAPS = ["NET_RAW"]
 READY_LINE = {"collector": "Listening at"}
 
 
@@ -133,7 +144,8 @@ class Lab:
             environment={"TESTBED_NODE": node.name}, volumes=volumes, detach=True,
             network=network.name,
             networking_config={network.name: self.client.api.create_endpoint_config(ipv4_address=node.ip)},
-            cap_drop=["ALL"], cap_add=CAPS[node.role] or None, dns=dns, init=False,
+            cap_drop=["ALL"], cap_add=(SCANNER_CAPS if node.scanner else CAPS[node.role]) or None, dns=dns,
+            init=False,
             # Unprivileged ports from 0: responders bind 53, 80, 137 without CAP_NET_BIND_SERVICE.
             # IPv6 off: the lab's networks are IPv4 only (no router solicitations or MLD chatter).
             sysctls={"net.ipv4.ip_unprivileged_port_start": "0", "net.ipv6.conf.all.disable_ipv6": "1",
@@ -156,9 +168,28 @@ class Lab:
         # Docker gives even internal networks a default route (to the gateway address that is not there):
         # remove it, so that nothing but the lab's own subnets is routable from inside.
         delete_default_route(pid)
+        self._add_plan_routes(node, pid)
+        for name, destination in self.plan.local_routes:
+            if name == node.name:
+                add_local_route(pid, destination)
+
+    def _add_plan_routes(self, node: NodePlan, pid: int) -> None:
         for name, destination, via in self.plan.routes:
             if name == node.name:
                 add_route(pid, destination, via)
+
+    def set_present(self, name: str, present: bool) -> None:
+        """Take a device's link down (it left home: no ARP, no ping, nothing sent) or up again with its routes.
+
+        Not ``docker pause``: a frozen container's kernel still answers ARP and ping.
+        """
+        node = next(n for n in self.plan.nodes() if n.name == name)
+        container = self.container(name)
+        container.reload()
+        pid = container.attrs["State"]["Pid"]
+        set_link(pid, node.ip, present)
+        if present:  # routes through a link leave with it
+            self._add_plan_routes(node, pid)
 
     def restart(self, name: str) -> None:
         """Start a stopped node again: a new network namespace, so its routes are set again."""

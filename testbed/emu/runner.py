@@ -25,6 +25,8 @@ from testbed.emu.lab import Lab
 from testbed.emu.plan import WAN_DNS_IP, plan_lab
 from testbed.errors import RunError
 from testbed.population import build_population, population_to_json
+from testbed.population.model import Population
+from testbed.population.presence import presence_changes
 from testbed.run import RunSummary, _tally
 from testbed.scenario import Scenario, dump_scenario, parse_duration
 from testbed.scenario.loader import validate_data
@@ -32,9 +34,13 @@ from testbed.scenario.loader import validate_data
 Progress = Callable[[float, RunSummary], None]
 
 
+FAULT_ACTIONS = ("kill", "stop", "start", "leave", "return")
+
+
 @dataclass(frozen=True)
 class Fault:
-    """Something done to a node mid-run: ``kill`` (SIGKILL, gone), ``stop`` (graceful) or ``start`` again."""
+    """Something done to a node mid-run: ``kill`` (SIGKILL, gone), ``stop`` (graceful) or ``start`` again;
+    ``leave`` (a device's link goes down, as when its owner takes it out) and ``return``."""
 
     at_s: float
     action: str
@@ -42,16 +48,28 @@ class Fault:
 
     @classmethod
     def parse(cls, spec: str) -> Fault:
-        """``kill:h0000-d01@40s``, ``stop:wan-collector@50s``, ``start:wan-collector@100s``."""
+        """``kill:h0000-d01@40s``, ``stop:wan-collector@50s``, ``start:wan-collector@100s``, ``leave:h0000-d02@10s``."""
         try:
             action, rest = spec.split(":", 1)
             node, at = rest.rsplit("@", 1)
             fault = cls(parse_duration(at), action, node)
         except ValueError:
             raise RunError(f"--fault {spec!r}: expected ACTION:NODE@TIME such as kill:h0000-d01@40s") from None
-        if action not in ("kill", "stop", "start"):
-            raise RunError(f"--fault {spec!r}: action must be kill, stop or start")
+        if action not in FAULT_ACTIONS:
+            raise RunError(f"--fault {spec!r}: action must be one of {', '.join(FAULT_ACTIONS)}")
         return fault
+
+
+def away_faults(scenario: Scenario, population: Population) -> list[Fault]:
+    """``leave``/``return`` for every device's away windows within the run (phones at work, at school)."""
+    offset = scenario.start.utcoffset()
+    offset_s = offset.total_seconds() if offset else 0.0
+    faults = []
+    for h in population.households:
+        for d in h.devices:
+            for at, home in presence_changes(d.away, offset_s, scenario.start_ts, scenario.duration):
+                faults.append(Fault(at, "return" if home else "leave", d.id))
+    return faults
 
 
 def compress(scenario: Scenario, interval: float | None) -> tuple[Scenario, float]:
@@ -70,7 +88,8 @@ def _lab_config(scenario: Scenario, plan, time_scale: float) -> dict[str, Any]:
     return {"run_id": plan.run_id, "seed": scenario.seed, "time_scale": time_scale, "dns_ip": WAN_DNS_IP,
             "names": plan.names, "benign": scenario.benign.enabled, "duration": scenario.duration,
             "collector_port": plan.collector_port, "collector_tls": plan.collector_tls,
-            "utc_offset": offset.total_seconds() if offset else 0.0}
+            "utc_offset": offset.total_seconds() if offset else 0.0, "start_ts": scenario.start_ts,
+            "streaming_hours": list(scenario.benign.streaming_hours)}
 
 
 def _write_lab_dir(lab_dir: Path, population) -> None:
@@ -131,7 +150,8 @@ def run_docker(scenario: Scenario, out: str | Path, *, interval: float | None = 
             with BridgeCapture(lab.bridges, pcap_dir) as capture:
                 lab.start_nodes()
                 log(f"lab {run_id} up: {len(lab.containers)} containers in {lab.timings['nodes_s']:.1f}s")
-                _run_for(lab, scenario.duration, faults, progress, summary, out_dir)
+                _run_for(lab, scenario.duration, (*faults, *away_faults(scenario, population)), progress, summary,
+                         out_dir)
                 _wait_for_tvs(lab, out_dir, [tv.id for h in households for tv in h.tvs])
                 if not keep:
                     # Graceful: gunicorn finishes what it is answering and the database is closed cleanly.
@@ -190,6 +210,8 @@ def _run_for(lab: Lab, duration: float, faults: tuple[Fault, ...], progress: Pro
                 lab.container(fault.node).kill()
             elif fault.action == "stop":
                 lab.stop(fault.node)
+            elif fault.action in ("leave", "return"):
+                lab.set_present(fault.node, fault.action == "return")
             else:
                 lab.restart(fault.node)
             lab.log(f"{elapsed:5.1f}s  {fault.action} {fault.node}")

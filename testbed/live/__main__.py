@@ -57,39 +57,61 @@ def _household(household_id: str):
     return next(h for h in population.households if h.id == household_id)
 
 
-def _device_identity(household, device_id: str):
-    from testbed.live.responders import Identity
+def _device(household, device_id: str):
+    return next(d for d in (household.router, *household.devices) if d.id == device_id)
+
+
+async def _start_mdns(device, behaviours: list[str]):
+    """The device's zeroconf, if it answers mDNS (as the simulation decides) or its behaviours use mDNS."""
     from testbed.sim.lan import _mdns_speaker
 
-    device = next(d for d in (household.router, *household.devices) if d.id == device_id)
-    return device, Identity(device.hostname, device.ip, device.mac, _mdns_speaker(device), device.netbios,
-                            device.ssdp_type)
+    answers = _mdns_speaker(device)
+    if not answers and "mdns" not in behaviours:
+        return None
+    from testbed.live.mdns import MdnsHost
+
+    host = MdnsHost(device.hostname, device.ip, device.services, device.model, answers=answers)
+    await host.start()
+    return host
 
 
-def _start_benign(lab: dict[str, Any], household, device, executor, flows=None) -> None:
-    from testbed.benign import BEHAVIOURS, BenignContext, behaviours_for
+def _start_benign(lab: dict[str, Any], household, device, names: list[str], executor, flows=None) -> None:
+    from testbed.benign import BEHAVIOURS, BenignContext
     from testbed.live.drivers import drive_benign
+    from testbed.population.presence import at_home
     from testbed.rng import stream
 
-    if not lab.get("benign", True):
-        return
-    for name in behaviours_for(device, scanner_app=False):
+    offset, scale, start = lab.get("utc_offset", 0.0), lab["time_scale"], lab.get("start_ts", STARTED)
+
+    def clock() -> float:
+        # Behaviour time: the scenario's clock, running as much faster as the behaviours' sleeps do.
+        return start + (time.time() - STARTED) * scale
+
+    def home() -> bool:
+        # Presence follows the scenario's clock as the SDK sees it, so that sweeps find whom the simulation finds.
+        return at_home(device.away, offset, start + time.time() - STARTED)
+
+    hours = tuple(lab.get("streaming_hours", (19.0, 23.0)))
+    for name in names:
         ctx = BenignContext(device, household, stream(lab["seed"], household.index, f"benign:{device.id}:{name}"),
-                            lab.get("utc_offset", 0.0))
-        threading.Thread(target=drive_benign, args=(BEHAVIOURS[name](ctx), executor, f"benign:{name}",
-                                                    lab["time_scale"], flows), daemon=True).start()
+                            offset, hours)
+        threading.Thread(target=drive_benign, args=(BEHAVIOURS[name](ctx), executor, f"benign:{name}", scale, flows),
+                         kwargs={"clock": clock, "at_home": home}, daemon=True).start()
 
 
 async def _lan_node(lab: dict[str, Any], node: dict[str, Any]) -> None:
     """A device, the gateway or a TV: responders, background behaviour, and the SDK on a TV."""
+    from testbed.benign import behaviours_for
     from testbed.live.executor import LiveExecutor
     from testbed.live.netif import interface_for
-    from testbed.live.responders import Responders
+    from testbed.live.responders import Identity, Responders
     from testbed.rng import stream
 
     household = _household(node["household"])
-    device, me = _device_identity(household, node["device"])
-    await Responders(me).start()
+    device = _device(household, node["device"])
+    benign = behaviours_for(device, scanner_app=node.get("scanner", False)) if lab.get("benign", True) else []
+    await Responders(Identity(device.hostname, device.ip, device.mac, device.netbios, device.ssdp_type)).start()
+    mdns = await _start_mdns(device, benign)
     if node["role"] == "router":
         from testbed.live.dns_server import Forwarder, serve
 
@@ -103,8 +125,8 @@ async def _lan_node(lab: dict[str, Any], node: dict[str, Any]) -> None:
         flows = open(OUT / f"{device.id}.flows.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the node
         threading.Thread(target=_run_sdk, args=(lab, household, device.id, executor, flows), daemon=True).start()
     # Its own executor: background threads must not share the SDK's sockets or counters.
-    benign = LiveExecutor(iface, router_ip, stream(lab["seed"], household.index, f"live-benign:{device.id}"))
-    _start_benign(lab, household, device, benign, flows)
+    rng = stream(lab["seed"], household.index, f"live-benign:{device.id}")
+    _start_benign(lab, household, device, benign, LiveExecutor(iface, router_ip, rng, mdns=mdns), flows)
     print("ready", flush=True)
     await asyncio.Event().wait()
 
@@ -141,6 +163,18 @@ async def _dns(lab: dict[str, Any], node: dict[str, Any]) -> None:
     await asyncio.Event().wait()
 
 
+async def _internet(lab: dict[str, Any], node: dict[str, Any]) -> None:
+    """NTP and HTTPS for every TEST-NET-2 address (the host routes that /24 to this node as local)."""
+    from testbed.live.internet import serve_https, serve_ntp
+    from testbed.live.tls import self_signed
+
+    serve_ntp()
+    certfile, keyfile = self_signed(["internet"])
+    serve_https(str(certfile), str(keyfile))
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
 def _collector(lab: dict[str, Any], node: dict[str, Any]) -> None:
     from collector_mock.store import initialize
 
@@ -169,6 +203,8 @@ def main() -> None:
         _collector(lab, node)
     elif role == "dns":
         asyncio.run(_dns(lab, node))
+    elif role == "internet":
+        asyncio.run(_internet(lab, node))
     elif role in ("device", "router", "tv"):
         asyncio.run(_lan_node(lab, node))
     else:

@@ -3,22 +3,27 @@
 ``drive_sdk`` runs a TV's SDK behaviour and records every step as ground truth with the shared
 ``TruthRecorder`` (one JSON line per event, flushed as it happens, so that a killed container loses
 nothing already done). ``drive_benign`` runs a device's background behaviour, skipping the steps that
-cannot happen for real on an isolated Docker network (DHCP, NTP, HTTPS to the internet).
+cannot happen for real in a container (DHCP: Docker fixes every address) and every step while the device
+is away from home.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import IO, TYPE_CHECKING, Any
 
 from testbed.live.executor import LiveExecutor
-from testbed.steps import BeginCycle, Clock, Sleep, Step
+from testbed.steps import BeginCycle, Clock, Probe, Sleep, Step, Sweep
 
 if TYPE_CHECKING:  # the truth recorder (communityid) is loaded by TVs only
     from testbed.population.model import Tv
     from testbed.truth import CommunityIds, TruthRecorder
+
+# What a step that did not happen returns (away from home, or not possible here), as in the simulation.
+_NOTHING_DONE: dict[type[Step], object] = {Sweep: [], Probe: []}
 
 
 def _flow_rows(flows, label: str, event_id: str, cids: CommunityIds) -> tuple[list[str], list[dict[str, Any]]]:
@@ -75,8 +80,13 @@ def drive_sdk(behaviour: Generator[Step, Any, None], executor: LiveExecutor, tv:
 
 
 def drive_benign(behaviour: Generator[Step, Any, None], executor: LiveExecutor, label: str, time_scale: float,
-                 flows: IO[str] | None = None, cids: CommunityIds | None = None) -> None:
-    """Run a background behaviour with its sleeps divided by ``time_scale`` (the run's time compression)."""
+                 flows: IO[str] | None = None, cids: CommunityIds | None = None,
+                 clock: Callable[[], float] = time.time, at_home: Callable[[], bool] = lambda: True) -> None:
+    """Run a background behaviour with its sleeps divided by ``time_scale`` (the run's time compression).
+
+    ``clock`` is what the behaviour is told the time is (the scenario's, running ``time_scale`` times
+    faster as the sleeps do); ``at_home`` says whether the device is home (away, a step does nothing).
+    """
     result: Any = None
     if flows is not None and cids is None:
         from testbed.truth import CommunityIds
@@ -87,13 +97,17 @@ def drive_benign(behaviour: Generator[Step, Any, None], executor: LiveExecutor, 
             step = behaviour.send(result)
         except StopIteration:
             return
-        result = None
+        result = _NOTHING_DONE.get(type(step))
         if isinstance(step, Sleep):
             time.sleep(step.seconds / time_scale)
         elif isinstance(step, Clock | BeginCycle):
-            result = time.time()
-        elif executor.supports(step):
-            outcome = executor.perform(step)
+            result = clock()
+        elif executor.supports(step) and at_home():
+            try:
+                outcome = executor.perform(step)
+            except OSError as exc:  # a link taken down mid-step, a peer gone: the behaviour goes on
+                print(f"{label}: {type(step).__name__} failed: {exc}", file=sys.stderr, flush=True)
+                continue
             result = outcome.result
             if flows is not None:
                 _, rows = _flow_rows(outcome.flows, label, "", cids)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from testbed import packets as P
 from testbed.errors import ContainmentError
@@ -24,10 +25,13 @@ from testbed.live.netif import dns_answers, interface_mac, interface_network, mu
 from testbed.steps import (
     DnsLookup,
     Host,
+    HttpsSession,
     MdnsAnnounce,
     MdnsQuery,
+    NtpSync,
     Probe,
     ProbedHost,
+    RouterArp,
     SeenNetwork,
     SsdpNotify,
     SsdpSearch,
@@ -39,9 +43,13 @@ from testbed.steps import (
 )
 from testbed.truth.flow import Flow
 
+if TYPE_CHECKING:  # zeroconf is loaded by the nodes that speak mDNS only
+    from testbed.live.mdns import MdnsHost
+
 ETH_P_ARP = 0x0806
 LATE_ANSWER_S = 1.0  # as the simulated scanner: wait a second after the last request
 WIFI_SCAN_S = 2.5
+NTP_TIMEOUT_S = 2.0
 MDNS_GROUP, SSDP_GROUP = "224.0.0.251", "239.255.255.250"
 
 
@@ -61,7 +69,7 @@ class LiveExecutor:
     """Performs steps for one node: ``iface`` is its LAN interface, ``router_ip`` its gateway and resolver."""
 
     def __init__(self, iface: str, router_ip: str, rng: random.Random, wifi_file: Path | None = None,
-                 http_timeout: float = 8.0) -> None:
+                 http_timeout: float = 8.0, mdns: MdnsHost | None = None) -> None:
         self.iface = iface
         self.own = interface_network(iface)
         self.ip = str(self.own.ip)
@@ -70,17 +78,21 @@ class LiveExecutor:
         self.rng = rng
         self.wifi_file = wifi_file
         self.http_timeout = http_timeout
+        self.mdns = mdns
         self._transport = None  # made on the first upload: only TVs upload
+        self._addresses: dict[str, str] = {}  # what the last lookups answered, as a stub resolver caches
         self.icmp_id = (int(self.own.ip) * 2654435761) & 0xFFFF
         self.icmp_seq = 0
         self._handlers: dict[type[Step], Callable[[Step], LiveOutcome]] = {
             Sweep: self._sweep, Probe: self._probe, WifiScan: self._wifi_scan, Upload: self._upload,
-            DnsLookup: self._dns_lookup, MdnsAnnounce: self._mdns_announce, MdnsQuery: self._mdns_query,
+            DnsLookup: self._dns_lookup, NtpSync: self._ntp, HttpsSession: self._https, RouterArp: self._router_arp,
             SsdpNotify: self._ssdp_notify, SsdpSearch: self._ssdp_search,
         }
+        if mdns is not None:
+            self._handlers.update({MdnsAnnounce: self._mdns_announce, MdnsQuery: self._mdns_query})
 
     def supports(self, step: Step) -> bool:
-        """Whether this executor can perform ``step`` for real (DHCP, NTP, HTTPS to the internet: no)."""
+        """Whether this executor can perform ``step`` for real (DHCP cannot be: Docker fixes every address)."""
         return type(step) in self._handlers
 
     def perform(self, step: Step) -> LiveOutcome:
@@ -103,12 +115,10 @@ class LiveExecutor:
     def _sweep(self, step: Sweep) -> LiveOutcome:
         net = self.check_target(step.subnet)
         gap = step.gap_ms / 1000.0
-        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
+        s = self._arp_socket()
         found: dict[str, str] = {}
         start = time.time()
         try:
-            s.bind((self.iface, ETH_P_ARP))
-            s.setblocking(False)
             own = self.own.ip.packed
             for host in net.hosts():
                 if host == self.own.ip:
@@ -122,6 +132,13 @@ class LiveExecutor:
         # In subnet order, as the simulated sweep reports them.
         hosts = [Host(ip, found[ip]) for ip in sorted(found, key=lambda a: int(ipaddress.ip_address(a)))]
         return LiveOutcome(hosts, [Flow("arp", self.ip, 0, step.subnet, 0, _us(start), _us(end))])
+
+    def _arp_socket(self) -> socket.socket:
+        # A raw ARP socket on the LAN interface: the one thing CAP_NET_RAW is granted for.
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
+        s.bind((self.iface, ETH_P_ARP))
+        s.setblocking(False)
+        return s
 
     def _drain_arp(self, s: socket.socket, found: dict[str, str], until: float) -> None:
         own = self.own.ip.packed
@@ -281,7 +298,62 @@ class LiveExecutor:
 
     def _dns_lookup(self, step: DnsLookup) -> LiveOutcome:
         flows: list[Flow] = []
-        return LiveOutcome(self._resolve(step.name, flows), flows)
+        address = self._resolve(step.name, flows)
+        if address is not None:
+            self._addresses[step.name] = address
+        return LiveOutcome(address, flows)
+
+    def _address(self, name: str, flows: list[Flow]) -> str | None:
+        # Behaviours look a name up just before they use it; ask again only if that answer is missing.
+        return self._addresses.get(name) or self._resolve(name, flows)
+
+    def _ntp(self, step: NtpSync) -> LiveOutcome:
+        flows: list[Flow] = []
+        server = self._address(step.server, flows)
+        if server is None:
+            return LiveOutcome(None, flows)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind((self.ip, 0))
+            t0 = time.time()
+            s.sendto(P.ntp_request(t0), (server, 123))
+            flows.append(Flow("udp", self.ip, s.getsockname()[1], server, 123, _us(t0), _us(t0)))
+            if select.select([s], [], [], NTP_TIMEOUT_S)[0]:
+                s.recv(512)
+                flows[-1].last_us = _us(time.time())
+        finally:
+            s.close()
+        return LiveOutcome(None, flows)
+
+    def _https(self, step: HttpsSession) -> LiveOutcome:
+        from testbed.sdk.transport import HttpRequest, HttpTransport
+
+        flows: list[Flow] = []
+        server = self._address(step.domain, flows)
+        if server is None:
+            return LiveOutcome(None, flows)
+        # The lab's internet server sends back as many bytes as the path asks; the client's body stands for
+        # what the session uploads. TLS with the step's domain as SNI, as the simulated session shows it.
+        request = HttpRequest("POST", step.domain, f"/s?bytes={step.down_bytes}",
+                              (("Content-Type", "application/octet-stream"),), bytes(step.up_bytes))
+        transport = HttpTransport(timeout=self.http_timeout, tls=True)
+        t0 = time.time()
+        transport.send(request, (server, step.port))
+        flows.append(Flow("tcp", self.ip, transport.last_local_port, server, step.port, _us(t0), _us(time.time())))
+        return LiveOutcome(None, flows)
+
+    def _router_arp(self, step: RouterArp) -> LiveOutcome:
+        target = ipaddress.ip_address(step.target.ip)
+        if target not in self.own.network:
+            raise ContainmentError(f"refusing to ARP for {target}: outside this node's own subnet {self.own.network}")
+        s = self._arp_socket()
+        start = time.time()
+        try:
+            s.send(P.arp_request(self.mac, self.own.ip.packed, target.packed))
+            self._drain_arp(s, {}, start + LATE_ANSWER_S)  # the simulated refresh lasts a second too
+        finally:
+            s.close()
+        return LiveOutcome(None, [Flow("arp", self.ip, 0, step.target.ip, 0, _us(start), _us(time.time()))])
 
     def _send_multicast(self, group: str, port: int, payload: bytes) -> LiveOutcome:
         s = multicast_socket(group, port, self.ip)
@@ -293,10 +365,16 @@ class LiveExecutor:
         return LiveOutcome(None, [Flow("udp", self.ip, port, group, port, _us(t), _us(t))])
 
     def _mdns_announce(self, step: MdnsAnnounce) -> LiveOutcome:
-        return self._send_multicast(MDNS_GROUP, 5353, P.mdns_announce(self.hostname, self.ip, step.services))
+        assert self.mdns is not None
+        t = time.time()
+        self.mdns.announce(step.services)
+        return LiveOutcome(None, [Flow("udp", self.ip, 5353, MDNS_GROUP, 5353, _us(t), _us(time.time()))])
 
     def _mdns_query(self, step: MdnsQuery) -> LiveOutcome:
-        return self._send_multicast(MDNS_GROUP, 5353, P.mdns_query([(step.service, 12)]))
+        assert self.mdns is not None
+        t = time.time()
+        self.mdns.query(step.service)
+        return LiveOutcome(None, [Flow("udp", self.ip, 5353, MDNS_GROUP, 5353, _us(t), _us(t))])
 
     def _ssdp_notify(self, step: SsdpNotify) -> LiveOutcome:
         payload = P.ssdp_notify(f"http://{self.ip}:49152/description.xml", step.device_type,
@@ -305,10 +383,6 @@ class LiveExecutor:
 
     def _ssdp_search(self, step: SsdpSearch) -> LiveOutcome:
         return self._send_multicast(SSDP_GROUP, 1900, P.ssdp_msearch(step.search_target))
-
-    @property
-    def hostname(self) -> str:
-        return socket.gethostname()
 
 
 def _echo_request(ident: int, seq: int) -> bytes:

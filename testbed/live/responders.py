@@ -1,8 +1,9 @@
-"""A device's answers with its real population identity: mDNS reverse PTR, NetBIOS node status, SSDP.
+"""A device's answers with its real population identity: NetBIOS node status and SSDP.
 
-ARP and ICMP echo are the kernel's. These are small asyncio UDP responders rather than python-zeroconf
-or Samba: they must answer exactly as the simulation's devices do (same names, same rules for who
-answers what), which the project's own packet builders already encode.
+ARP and ICMP echo are the kernel's; mDNS is python-zeroconf's (``testbed.live.mdns``). These two are
+small asyncio UDP responders rather than Samba or a UPnP stack: they must answer exactly as the
+simulation's devices do (same names, same rules for who answers what), which the project's own packet
+builders already encode.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import socket
 from dataclasses import dataclass
 
 from testbed import packets as P
-from testbed.live.netif import dns_questions, multicast_socket
+from testbed.live.netif import multicast_socket
 
-MDNS_GROUP, SSDP_GROUP = "224.0.0.251", "239.255.255.250"
+SSDP_GROUP = "239.255.255.250"
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,6 @@ class Identity:
     hostname: str
     ip: str
     mac: str
-    answers_mdns: bool
     netbios: bool
     ssdp_type: str | None
 
@@ -52,15 +52,6 @@ class Responders:
 
     def __init__(self, me: Identity) -> None:
         self.me = me
-        self.reverse = P.reverse_name(me.ip)
-
-    def mdns(self, data: bytes, addr) -> tuple[bytes, tuple[str, int]] | None:
-        _, flags, questions = dns_questions(data)
-        if flags & 0x8000:
-            return None  # a response, not a question
-        if any(name.lower() == self.reverse and qtype in (12, 255) for name, qtype in questions):
-            return P.mdns_reverse_response(self.me.ip, self.me.hostname), (MDNS_GROUP, 5353)
-        return None
 
     def nbns(self, data: bytes, addr) -> tuple[bytes, tuple[str, int]] | None:
         if len(data) < 12 or data[2] & 0x80:
@@ -83,11 +74,10 @@ class Responders:
     async def start(self) -> None:
         """Bind every responder this device runs."""
         loop = asyncio.get_running_loop()
-        if self.me.answers_mdns:
-            await loop.create_datagram_endpoint(lambda: _Udp(self.mdns),
-                                                sock=multicast_socket(MDNS_GROUP, 5353, self.me.ip))
         if self.me.netbios:
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            # Shared: a phone's scanner app binds its own port 137 while it probes the LAN.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("", 137))
             await loop.create_datagram_endpoint(lambda: _Udp(self.nbns), sock=s)
         if self.me.ssdp_type:

@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-from testbed.benign import BEHAVIOURS, BenignContext, behaviours_for
+from testbed.benign import BEHAVIOURS, BenignContext, behaviours_for, scanner_phone
 from testbed.packets.encoded_frames import EncodedFrames
 from testbed.packets.pcapng import EpbEncoder
 from testbed.population.model import Household, Tv
@@ -80,12 +80,9 @@ class HouseholdSim:
                 ctx = SdkContext(tv, household.id, household.subnet, stream(seed, index, f"sdk:{tv.id}"))
                 self.env.process(self._actor(PROFILES[tv.sdk](ctx), self.lan.by_id[tv.id], tv))
         if scenario.benign.enabled:
-            scanner_rng = stream(seed, index, "scanner-app")
-            has_scanner = scanner_rng.random() < scenario.benign.scanner_app
-            phones = [d.id for d in household.devices if d.kind == "phone"]
-            scanner_phone = phones[0] if has_scanner and phones else None
+            scanner = scanner_phone(scenario, household)
             for device in (household.router, *household.devices):
-                for name in behaviours_for(device, scanner_app=device.id == scanner_phone):
+                for name in behaviours_for(device, scanner_app=device.id == scanner):
                     ctx = BenignContext(device, household, stream(seed, index, f"benign:{device.id}:{name}"),
                                         offset, scenario.benign.streaming_hours)
                     self.env.process(self._actor(BEHAVIOURS[name](ctx), self.lan.by_id[device.id], None,

@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from testbed.population.model import Device, Household
+from testbed.population.presence import at_home
 
 
 @dataclass(slots=True)
@@ -25,10 +26,7 @@ class Node:
 
     def present(self, ts_s: float) -> bool:
         """Whether the device is at home (not inside one of its daily away windows) at ``ts_s``."""
-        if not self.device.away:
-            return True
-        hour = ((ts_s + self.utc_offset_s) % 86400) / 3600.0
-        return not any(start <= hour < end for start, end in self.device.away)
+        return at_home(self.device.away, self.utc_offset_s, ts_s)
 
     def ephemeral_port(self) -> int:
         """The next client port, cycling through the IANA dynamic range as real stacks do."""

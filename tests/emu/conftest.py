@@ -52,10 +52,20 @@ def node_image() -> str:
 
 
 def lan_scenario(**overrides):
-    """Two small homes; the SDK cycle compressed to 30 s, runs of under a minute and a half."""
-    base = {"households.count": 2, "duration": "50s"}
+    """Two small homes; the SDK cycle compressed to 30 s, runs of under a minute and a half.
+
+    70 s holds two whole cycles with room to spare: the second begins near 45 s and, on a loaded machine,
+    its real sweep can take 15 s more than the simulated one; a third cannot begin before about 75 s.
+    Ending nearer a cycle's upload would make the backends disagree on whether that upload happened.
+    """
+    base = {"households.count": 2, "duration": "70s"}
     base.update(overrides)
     return small(**base)
+
+
+# A weekday morning: people are up (web browsing), some phones and a laptop have left for work (away), and
+# no away window begins or ends within the run.
+MORNING = "2021-04-23T08:05:00+08:00"
 
 
 def default_interface() -> str:
@@ -81,7 +91,7 @@ def docker_run(node_image, tmp_path_factory) -> Path:
     assert tcpdump.stderr is not None
     assert "listening on" in tcpdump.stderr.readline().decode()
     try:
-        run_docker(lan_scenario(), out, interval=30.0, keep=True)
+        run_docker(lan_scenario(start=MORNING), out, interval=30.0, keep=True)
     finally:
         tcpdump.terminate()
         tcpdump.wait(timeout=10)

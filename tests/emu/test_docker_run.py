@@ -55,7 +55,13 @@ def test_collector_holds_exactly_what_truth_says_was_sent(docker_run):
 
 
 def test_every_device_identity_appears_in_the_upload(docker_run):
+    from testbed.population.presence import at_home
+    from testbed.scenario import load_scenario
+
+    scenario = load_scenario(docker_run / "scenario.yaml")
+    offset = scenario.start.utcoffset().total_seconds()
     events = read_events(docker_run / "truth/events.jsonl")
+    away = 0
     for home in _population(docker_run)["households"]:
         uploaded = [i for e in events if e["kind"] == "upload" and e["household"] == home["id"] for i in e["items"]]
         macs = {i["value"] for i in uploaded if i["field"] == "mac"}
@@ -64,6 +70,10 @@ def test_every_device_identity_appears_in_the_upload(docker_run):
         for d in (home["router"], *home["devices"]):
             if d["id"] in tv_ids:
                 continue  # the TV does not scan itself
+            if not at_home(d["away"], offset, scenario.start_ts):
+                away += 1  # its link is down for the run: no sweep finds it
+                assert d["mac"] not in macs, d["id"]
+                continue
             assert d["mac"] in macs, d["id"]
             from testbed.population.io import _device
 
@@ -72,21 +82,23 @@ def test_every_device_identity_appears_in_the_upload(docker_run):
                 assert d["hostname"] in names, d["id"]
             elif device.netbios:
                 assert d["hostname"].upper()[:15] in names, d["id"]
+    assert away, "the morning scenario has devices away at work"
 
 
 def _testbed_networks(run: Path) -> list:
-    nets = [ipaddress.ip_network("203.0.113.0/24")]
+    # The wan (TEST-NET-3), the lab's internet (TEST-NET-2, answered by its own node) and the homes.
+    nets = [ipaddress.ip_network("203.0.113.0/24"), ipaddress.ip_network("198.51.100.0/24")]
     nets += [ipaddress.ip_network(h["subnet"]) for h in _population(run)["households"]]
     return nets
 
 
 def _lab_addresses(run: Path) -> tuple[list, set]:
     """The subnets of the homes, the wan addresses of the lab's own nodes, and every population MAC."""
-    from testbed.emu.plan import WAN_DNS_IP, WAN_ROUTER_BASE
+    from testbed.emu.plan import WAN_DNS_IP, WAN_INTERNET_IP, WAN_ROUTER_BASE
 
     homes = _population(run)["households"]
     nets = [ipaddress.ip_network(h["subnet"]) for h in homes]
-    wan = {"203.0.113.7", WAN_DNS_IP} | {f"203.0.113.{WAN_ROUTER_BASE + i}" for i in range(len(homes))}
+    wan = {"203.0.113.7", WAN_DNS_IP, WAN_INTERNET_IP} | {f"203.0.113.{WAN_ROUTER_BASE + i}" for i in range(len(homes))}
     nets += [ipaddress.ip_network(f"{a}/32") for a in wan]
     macs = {d["mac"] for h in homes for d in (h["router"], *h["devices"])}
     return nets, macs
@@ -168,9 +180,15 @@ def test_compare_with_the_simulation(docker_run, tmp_path):
     assert report.same_items, report.differences
     assert not report.differences
     assert any(d.startswith("timings") for d in report.expected)
+    # Background traffic on real sockets: NTP and HTTPS to the lab's internet, the router's ARP refreshes,
+    # zeroconf's mDNS, DNS through the gateway, SSDP.
+    docker_frames = {proto: right for proto, _, right in report.sections["frames per protocol"]}
+    for proto in ("ntp", "https", "arp", "mdns", "dns", "ssdp"):
+        assert docker_frames.get(proto, 0) > 0, (proto, docker_frames)
     result = CliRunner().invoke(app, ["compare", str(sim), str(docker_run)])
     assert result.exit_code == 0, result.output
     assert "events per kind" in result.output and "Same events per kind and same leaked items" in result.output
+    assert "ntp" in result.output and "https" in result.output
 
 
 def test_sdk_in_a_container_refuses_a_foreign_subnet(docker_run):
@@ -185,3 +203,62 @@ def test_sdk_in_a_container_refuses_a_foreign_subnet(docker_run):
               "try:\n    ex.perform(Sweep('10.20.30.0/24'))\nexcept ContainmentError as e:\n    print('refused:', e)\n")
     code, output = tv.exec_run(["python", "-c", script])
     assert code == 0 and b"refused: refusing to scan 10.20.30.0/24: outside this node's own subnet" in output
+
+
+def _household_tv(run_id: str, tv: str):
+    from testbed.emu.docker_client import docker_client
+    from testbed.emu.labels import NODE_LABEL, RUN_LABEL
+
+    return docker_client().containers.list(filters={"label": [f"{RUN_LABEL}={run_id}", f"{NODE_LABEL}={tv}"]})[0]
+
+
+# Run inside the TV's container: mDNS questions as the SDK asks them (from port 5353, to the group), and
+# every record of every answer, as zeroconf's own parser reads them.
+_ASK = """
+import json, select, socket, sys, time
+from zeroconf import DNSIncoming
+from testbed import packets as P
+from testbed.live.netif import multicast_socket
+own, questions = sys.argv[1], json.loads(sys.argv[2])
+s = multicast_socket("224.0.0.251", 5353, own)
+for name, qtype in questions:
+    s.sendto(P.mdns_query([(name, qtype)]), ("224.0.0.251", 5353))
+records, end = [], time.time() + 3
+while (left := end - time.time()) > 0 and select.select([s], [], [], left)[0]:
+    data, addr = s.recvfrom(9000)
+    msg = DNSIncoming(data)
+    if msg.valid and msg.is_response():
+        for r in msg.answers():
+            value = (socket.inet_ntoa(r.address) if r.type == 1 else getattr(r, "alias", None)
+                     or getattr(r, "server", None))
+            records.append([addr[0], r.type, r.name, value])
+print(json.dumps(records))
+"""
+
+
+def test_devices_answer_mdns_by_zeroconf_with_their_population_hostnames(docker_run):
+    from testbed.packets import reverse_name
+    from testbed.population.io import _device
+
+    run_id = (docker_run.parent / "run_id").read_text()
+    home = _population(docker_run)["households"][0]
+    tv = home["tvs"][0]["id"]
+    tv_ip = next(d["ip"] for d in home["devices"] if d["id"] == tv)
+    speakers = [d for d in home["devices"] if d["id"] != tv and _mdns_speaker(_device(d))]
+    assert speakers, "the first home has a device that answers mDNS"
+    questions = []
+    for d in speakers:
+        questions += [(f"{d['hostname']}.local", 1), (reverse_name(d["ip"]), 12)]
+        questions += [(service, 12) for service in d["services"]]
+    code, output = _household_tv(run_id, tv).exec_run(["python", "-c", _ASK, tv_ip, json.dumps(questions)])
+    assert code == 0, output
+    records = {tuple(r) for r in json.loads(output.decode().strip().splitlines()[-1])}
+    for d in speakers:
+        host = f"{d['hostname']}.local."
+        assert (d["ip"], 1, host, d["ip"]) in records, (d["id"], records)  # hostname.local -> its address
+        assert (d["ip"], 12, reverse_name(d["ip"]) + ".", host) in records, d["id"]  # its address -> hostname
+        # python-zeroconf, not a hand-made answer: it adds an NSEC record saying the host has no AAAA.
+        assert any(src == d["ip"] and rtype == 47 and name == host for src, rtype, name, _ in records), d["id"]
+        for service in d["services"]:
+            instance = f"{d['hostname'].replace('-', ' ')}.{service}."
+            assert (d["ip"], 12, service + ".", instance) in records, (d["id"], service)

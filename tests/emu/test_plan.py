@@ -6,7 +6,7 @@ import pytest
 
 from testbed.emu.capture import FlowRecord, FrameKey, Labeller
 from testbed.emu.images import apt_mirror
-from testbed.emu.plan import WAN_SUBNET, plan_lab
+from testbed.emu.plan import INTERNET_SUBNET, WAN_INTERNET_IP, WAN_SUBNET, plan_lab
 from testbed.emu.runner import Fault, compress
 from testbed.errors import ContainmentError, RunError
 from testbed.population import build_population
@@ -25,6 +25,52 @@ def test_plan_has_a_wan_and_one_internal_network_per_home():
         gateway = next(n.gateway for n in plan.networks if n.key == h.id)
         assert gateway not in {d.ip for d in h.devices} | {h.router.ip}
     assert ("h0000-tv1", WAN_SUBNET, population.households[0].router.ip) in plan.routes
+
+
+def test_every_device_reaches_the_lab_internet_through_its_gateway_and_nothing_else():
+    scenario = small(**{"households.count": 2})
+    population = build_population(scenario)
+    plan = plan_lab("abcd", scenario, population)
+    assert ("wan-internet", "internet", WAN_INTERNET_IP) in {(n.name, n.role, n.ip) for n in plan.services}
+    assert plan.local_routes == [("wan-internet", INTERNET_SUBNET)]
+    for h in population.households:
+        assert (h.router.id, INTERNET_SUBNET, WAN_INTERNET_IP) in plan.routes
+        for d in h.devices:
+            mine = {(dest, via) for node, dest, via in plan.routes if node == d.id}
+            assert mine == {(WAN_SUBNET, h.router.ip), (INTERNET_SUBNET, h.router.ip)}
+    for _, dest, _ in plan.routes:  # every route stays inside the lab's documentation ranges and homes
+        assert dest in {WAN_SUBNET, INTERNET_SUBNET} | {h.subnet for h in population.households}
+
+
+def test_the_scanner_app_phone_is_the_one_the_simulation_picks():
+    scenario = small(**{"households.count": 4, "benign.scanner_app": 1.0})
+    population = build_population(scenario)
+    plan = plan_lab("abcd", scenario, population)
+    for h in population.households:
+        phones = [d.id for d in h.devices if d.kind == "phone"]
+        scanners = [n.name for n in plan.households[h.id] if n.scanner]
+        assert scanners == phones[:1]
+    none = plan_lab("abcd", small(**{"benign.scanner_app": 0.0}), population)
+    assert not any(n.scanner for nodes in none.households.values() for n in nodes)
+
+
+def test_away_windows_become_leave_and_return_faults():
+    from testbed.emu.runner import away_faults
+    from testbed.population.presence import at_home, presence_changes
+
+    day = 1619136000.0  # 2021-04-23 00:00 UTC
+    assert at_home(((7.5, 17.25),), 0.0, day + 7 * 3600) and not at_home(((7.5, 17.25),), 0.0, day + 8 * 3600)
+    assert presence_changes(((7.5, 17.25),), 0.0, day, 86400) == [(7.5 * 3600, False), (17.25 * 3600, True)]
+    assert presence_changes(((7.5, 17.25),), 0.0, day + 8 * 3600, 3600) == [(0.0, False)]
+    assert presence_changes(((7.5, 17.25),), 0.0, day + 6 * 3600, 1800) == []
+    assert presence_changes((), 0.0, day, 86400) == []
+    scenario = small(**{"households.count": 2, "start": "2021-04-23T08:05:00+08:00", "duration": "50s"})
+    population = build_population(scenario)
+    faults = away_faults(scenario, population)
+    away = {d.id for h in population.households for d in h.devices
+            if not at_home(d.away, 8 * 3600, scenario.start_ts)}
+    assert away and {(f.action, f.at_s) for f in faults} == {("leave", 0.0)} and {f.node for f in faults} == away
+    assert Fault.parse("leave:h0001-d02@5s") == Fault(5.0, "leave", "h0001-d02")
 
 
 def test_fault_specs():
