@@ -34,7 +34,7 @@ from .errors import register_error_handlers
 from .fast_ingest import FastIngest
 from .store import SYNCHRONOUS_MODES
 
-__all__ = ["CONTENT_SECURITY_POLICY", "DEFAULT_CONFIG", "SECURITY_HEADERS", "create_app"]
+__all__ = ["CONTENT_SECURITY_POLICY", "DEFAULT_CONFIG", "INGEST_HEADERS", "SECURITY_HEADERS", "create_app"]
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "DATABASE": None,
@@ -73,7 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.add_url_rule("/healthz", "healthz", _healthz, methods=["GET"])
     app.after_request(_security_headers)
     if app.config["FAST_INGEST"]:
-        app.wsgi_app = FastIngest(app, _ingest_headers)  # type: ignore[method-assign]
+        app.wsgi_app = FastIngest(app, INGEST_HEADERS)  # type: ignore[method-assign]
     return app
 
 
@@ -128,5 +128,5 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _ingest_headers() -> list[tuple[str, str]]:
-    return [*SECURITY_HEADERS, _NO_STORE]
+# What every answer to an upload carries, whichever front end sends it (fast_ingest, worker).
+INGEST_HEADERS = (*SECURITY_HEADERS, _NO_STORE)

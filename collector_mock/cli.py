@@ -42,7 +42,9 @@ def serve(
         int, typer.Option(help="Port (0: any free port; the URL is printed).", min=0, max=65535)
     ] = 8080,
     workers: Annotated[int, typer.Option(help="gunicorn worker processes.", min=1, max=64)] = 2,
-    threads: Annotated[int, typer.Option(help="Threads per worker.", min=1, max=256)] = 16,
+    threads: Annotated[
+        int, typer.Option(help="Threads per worker for requests other than uploads.", min=1, max=256)
+    ] = 16,
     public: Annotated[
         bool, typer.Option("--public", help="Allow a non-loopback --host (e.g. in the container backend).")
     ] = False,

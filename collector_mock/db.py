@@ -8,9 +8,10 @@ only rolls back whatever a failed request left open. ``close_connections(app)`` 
 and stops the group-commit writer (end of a simulated run, test teardown), which also folds the WAL back
 into the database file.
 
-With ``GROUP_COMMIT`` (the served collector) uploads go through ``get_committer()``, one writer thread per
-process (see ``collector_mock.group_commit``); without it (the simulator calls the app in-process, one
-request at a time) each upload is committed on the request's own connection.
+With ``GROUP_COMMIT`` (the served collector) the uploads that reach the app go through ``get_committer()``,
+one writer thread per process (see ``collector_mock.group_commit``; the served collector's worker commits
+most uploads itself before they reach the app, see ``collector_mock.worker``); without it (the simulator
+calls the app in-process, one request at a time) each upload is committed on the request's own connection.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ run the ingest suite both ways.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from flask import Flask
@@ -25,15 +25,30 @@ from .group_commit import GroupCommitter
 from .ingest import CAPTURE_TIME_KEY, INGEST_PATH, Outcome, Store, content_type_error, ingest_body, too_large
 from .store import PreparedReport
 
-__all__ = ["FastIngest"]
+__all__ = ["FastIngest", "internal_error", "response_parts"]
 
 _ENCODING_KEY = "HTTP_" + ENCODING_HEADER.upper().replace("-", "_")
+
+
+def internal_error() -> Outcome:
+    """The 500 for a request that failed in the collector itself (its traceback goes to the log)."""
+    return Outcome(500, {"error": "internal_error", "detail": "the collector failed to process the request"})
+
+
+def response_parts(
+    outcome: Outcome, extra_headers: Sequence[tuple[str, str]]
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The status (``"200 OK"``), headers and body that answer ``outcome``; ``extra_headers`` go last."""
+    body = json.dumps(outcome.body, separators=(",", ":")).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    status = f"{outcome.status} {HTTP_STATUS_CODES.get(outcome.status, 'UNKNOWN').upper()}"
+    return status, [*headers, *outcome.headers, *extra_headers], body
 
 
 class FastIngest:
     """WSGI middleware: ingest directly, everything else to the wrapped Flask ``wsgi_app``."""
 
-    def __init__(self, app: Flask, headers: Callable[[], list[tuple[str, str]]]) -> None:
+    def __init__(self, app: Flask, headers: Sequence[tuple[str, str]]) -> None:
         self.app = app
         self.next_app = app.wsgi_app
         self.headers = headers  # the security headers every answer carries (app.py)
@@ -45,13 +60,9 @@ class FastIngest:
             outcome = self._handle(environ)
         except Exception:
             self.app.logger.exception("unhandled error in the collector")
-            outcome = Outcome(
-                500, {"error": "internal_error", "detail": "the collector failed to process the request"}
-            )
-        body = json.dumps(outcome.body, separators=(",", ":")).encode()
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        status = f"{outcome.status} {HTTP_STATUS_CODES.get(outcome.status, 'UNKNOWN').upper()}"
-        start_response(status, headers + outcome.headers + self.headers())
+            outcome = internal_error()
+        status, headers, body = response_parts(outcome, self.headers)
+        start_response(status, headers)
         return [body]
 
     def _handle(self, environ: dict[str, Any]) -> Outcome:

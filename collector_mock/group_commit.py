@@ -24,10 +24,11 @@ import fcntl
 import os
 import queue
 import threading
+from collections.abc import Sequence
 
 from .store import PreparedReport, Store
 
-__all__ = ["CommitTimeout", "GroupCommitter"]
+__all__ = ["CommitTimeout", "GroupCommitter", "open_writer_lock", "write_batch"]
 
 MAX_BATCH = 512  # bounds how long one transaction holds the write lock
 _STOP = None  # put on the queue to stop the writer
@@ -142,7 +143,7 @@ class GroupCommitter:
 
     def _run(self, store: Store, q: queue.SimpleQueue[_Pending | None]) -> None:
         # A lock file beside the database serialises the writers of all worker processes (see _write).
-        lock = os.open(f"{os.fspath(self.path)}-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        lock = open_writer_lock(self.path)
         stop = False
         try:
             while not stop:
@@ -164,30 +165,42 @@ class GroupCommitter:
                     orphan.error = RuntimeError("the collector's writer stopped")
                     orphan.finish()
 
-    @classmethod
-    def _write(cls, store: Store, lock: int, batch: list[_Pending]) -> None:
-        # The writers of the other worker processes queue on this lock in the kernel, and the next one
-        # wakes the moment this one is done. On SQLite's own lock they would poll, sleeping 1, 2, 5,
-        # 10 ms... between tries, which costs milliseconds per batch under load.
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            cls._commit(store, batch)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
     @staticmethod
-    def _commit(store: Store, batch: list[_Pending]) -> None:
-        try:
-            ids = store.add_reports([p.report for p in batch])
-        except Exception as exc:
-            if len(batch) == 1:
-                batch[0].error = exc
+    def _write(store: Store, lock: int, batch: list[_Pending]) -> None:
+        results = write_batch(store, lock, [p.report for p in batch])
+        for pending, result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                pending.error = result
             else:
-                for pending in batch:  # find the one that failed; the others are stored after all
-                    GroupCommitter._commit(store, [pending])
-                return
-        else:
-            for pending, report_id in zip(batch, ids, strict=True):
-                pending.report_id = report_id
-        for pending in batch:
+                pending.report_id = result
             pending.finish()
+
+
+def open_writer_lock(path: str | os.PathLike[str]) -> int:
+    """The lock file beside the database through which the writers of all processes take turns."""
+    return os.open(f"{os.fspath(path)}-lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+
+def write_batch(store: Store, lock: int, reports: Sequence[PreparedReport]) -> list[int | Exception]:
+    """Store ``reports`` in one transaction, in turn with the other writers; each one's id or its error.
+
+    If the transaction fails it is rolled back and the reports are stored one by one, so one bad report
+    cannot make the others fail.
+    """
+    # The writers of the other worker processes queue on this lock in the kernel, and the next one
+    # wakes the moment this one is done. On SQLite's own lock they would poll, sleeping 1, 2, 5,
+    # 10 ms... between tries, which costs milliseconds per batch under load.
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        return _store_all(store, reports)
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _store_all(store: Store, reports: Sequence[PreparedReport]) -> list[int | Exception]:
+    try:
+        return list(store.add_reports(reports))
+    except Exception as exc:
+        if len(reports) == 1:
+            return [exc]
+        return [result for report in reports for result in _store_all(store, [report])]

@@ -11,9 +11,11 @@ depends only on the request (the receipt is a digest of it), never on how many o
 first, because it travels in the simulated capture, which must be the same bytes whatever the number of
 simulation workers.
 
-The logic is ``ingest_body`` (plain data in, an ``Outcome`` out). Two front ends call it: the Flask view
-below, and ``collector_mock.fast_ingest``, a WSGI middleware that serves this one route without Flask's
-request machinery (the served collector's hot path).
+The logic is ``ingest_body`` (plain data in, an ``Outcome`` out): ``check_body`` (decode, validate, the
+rows to write), the store, then ``accepted`` (the 200). Three front ends call it: the Flask view below;
+``collector_mock.fast_ingest``, a WSGI middleware that serves this one route without Flask's request
+machinery; and ``collector_mock.worker``, the served collector's gunicorn worker, which checks the reports
+of many connections, commits them in one transaction, and only then answers them.
 """
 
 from __future__ import annotations
@@ -40,9 +42,12 @@ __all__ = [
     "CONTENT_TYPES",
     "INGEST_PATH",
     "Outcome",
+    "accepted",
     "bp",
+    "check_body",
     "content_type_error",
     "ingest_body",
+    "storage_failure",
     "store_for_request",
     "too_large",
 ]
@@ -98,6 +103,25 @@ def ingest_body(
     capture_time: float | None = None,
 ) -> Outcome:
     """Decode, validate and store one report's body; the ``Outcome`` to send."""
+    checked = check_body(body, encoding, config=config, remote_addr=remote_addr, capture_time=capture_time)
+    if isinstance(checked, Outcome):
+        return checked
+    try:
+        report_id = store(checked)
+    except Exception as exc:
+        return storage_failure(exc)
+    return accepted(body, report_id)
+
+
+def check_body(
+    body: bytes,
+    encoding: str | None,
+    *,
+    config: Mapping[str, Any],
+    remote_addr: str | None,
+    capture_time: float | None = None,
+) -> Outcome | PreparedReport:
+    """Decode and validate one report's body: its rows, ready to store, or the ``Outcome`` refusing it."""
     encoding = encoding or "json"
     try:
         layers = parse_encoding(encoding)
@@ -114,23 +138,28 @@ def ingest_body(
         detail = "; ".join(f"{p['loc']}: {p['msg']}" for p in paths)
         return _error(422, "invalid_report", detail, errors=paths)
 
-    prepared = prepare_report(
+    return prepare_report(
         report,
         received_at=time.time() if capture_time is None else float(capture_time),
         encoding="+".join(layers),
         remote_addr=remote_addr,
         body_bytes=len(body),
     )
-    try:
-        report_id = store(prepared)
-    except CommitTimeout:
-        return _busy()
-    except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc) and "busy" not in str(exc):
-            raise
-        return _busy()
+
+
+def accepted(body: bytes, report_id: int) -> Outcome:
+    """The 200 for a committed report (call only once its transaction has committed)."""
     receipt = hashlib.sha256(body).hexdigest()[:16]
     return Outcome(200, {"status": "ok", "receipt": receipt}, [("X-Report-Id", str(report_id))])
+
+
+def storage_failure(exc: Exception) -> Outcome:
+    """The 503 for a report that could not be stored because the database was busy; re-raises anything else."""
+    if isinstance(exc, CommitTimeout):
+        return _busy()
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+        return _busy()
+    raise exc
 
 
 def _busy() -> Outcome:

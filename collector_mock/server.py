@@ -1,8 +1,10 @@
-"""The collector as a real service: the Flask app under gunicorn (gthread workers), loopback by default.
+"""The collector as a real service: the Flask app under gunicorn, loopback by default.
 
 ``CollectorServer`` is gunicorn's programmatic ``BaseApplication``: each worker process builds its own app
 (``create_app``) after the fork, so no SQLite connection or writer thread crosses a fork. The database's
-schema is created once, in the master, before the workers start.
+schema is created once, in the master, before the workers start. The workers are
+``collector_mock.worker.IngestWorker``: uploads are answered from an event loop that commits them in
+batches, every other request on one of ``threads`` threads.
 
 Containment (DESIGN.md): the testbed must never touch a real network, so ``serve`` binds only to loopback
 addresses unless ``public=True`` is asked for explicitly (e.g. inside the container backend's internal
@@ -71,7 +73,9 @@ class CollectorServer(BaseApplication):
         self.options: dict[str, Any] = {
             "bind": [bind],
             "workers": workers,
-            "worker_class": "gthread",
+            # Uploads on an event loop with batched commits; every other request on a thread
+            # (collector_mock/worker.py says why).
+            "worker_class": "collector_mock.worker.IngestWorker",
             "threads": threads,
             "keepalive": 5,  # SDKs and load generators reuse connections
             "timeout": 30,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from collector_mock import close_connections, create_app
-from collector_mock.group_commit import CommitTimeout, GroupCommitter, _Pending
+from collector_mock.group_commit import CommitTimeout, GroupCommitter, _Pending, open_writer_lock
 from collector_mock.schema import parse_report
 from collector_mock.store import Store, initialize, prepare_report
 
@@ -71,7 +72,11 @@ def test_a_failing_report_does_not_fail_its_batch(tmp_path: Path, make_report) -
     batch = [_Pending(_prepared(make_report, id=f"tv{i}")) for i in range(5)]
     batch.insert(2, _Pending(_prepared(make_report, id="poison")))
     store = Store.open(db)
-    GroupCommitter._commit(store, batch)
+    lock = open_writer_lock(db)
+    try:
+        GroupCommitter._write(store, lock, batch)
+    finally:
+        os.close(lock)
     assert [p.wait(0) for p in batch] == [True] * 6
     assert isinstance(batch[2].error, sqlite3.IntegrityError) and batch[2].report_id is None
     assert [p.error for p in batch if p is not batch[2]] == [None] * 5
