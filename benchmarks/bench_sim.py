@@ -90,3 +90,7 @@ def main(argv: list[str] | None = None) -> None:
               f"ratio {two_days['peak_rss_mb'] / day['peak_rss_mb']:.2f} (about 1 = does not grow with duration)")
         print(f"  2 workers: {two['frames'] / two['seconds']:,.0f} frames/s "
               f"(speed-up {day['seconds'] / two['seconds']:.2f}x on this 2-core machine)")
+
+
+if __name__ == "__main__":
+    main()
