@@ -29,7 +29,6 @@ from typing import Literal
 
 from .alert import Alert
 from .base import Detector, DetectorError, Watch
-from .frame import ETH_ARP, PROTO_ICMP
 
 ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY = 8, 0
 ARP_REQUEST, ARP_REPLY = 1, 2
@@ -39,26 +38,33 @@ def _slash24(ip: str) -> str:
     return ip.rsplit(".", 1)[0] + ".0/24"
 
 
-class _Episodes:
-    """Sweep episodes per source: start times, and whether the current one already alerted."""
+class _Source:
+    """What a detector keeps about one probing source (one key: protocol and/or MAC and IP address).
 
-    def __init__(self, gap: float) -> None:
-        self.gap = gap
-        self.last: dict[tuple, float] = {}
-        self.starts: dict[tuple, list[float]] = {}
-        self.alerted: set[tuple] = set()
+    One object per source, found with one dictionary look-up per frame: the hot path of both methods
+    (a probe of a sweep that has already alerted) then touches only its attributes.
+    """
 
-    def touch(self, key: tuple, ts: float) -> None:
-        """Record activity of ``key``; a quiet gap longer than ``gap`` closes its episode."""
-        last = self.last.get(key)
-        if last is None or ts - last > self.gap:
-            self.starts.setdefault(key, []).append(ts)
-            self.alerted.discard(key)
-        self.last[key] = ts
+    __slots__ = ("key", "last", "starts", "alerted", "targets", "walk", "pending")
 
-    def regular(self, key: tuple, min_sweeps: int, max_cv: float) -> bool:
-        """Whether the last ``min_sweeps`` episode starts of ``key`` are evenly spaced."""
-        starts = self.starts.get(key, [])[-min_sweeps:]
+    def __init__(self, key: tuple, targets: OrderedDict[str, float] | set[str]) -> None:
+        self.key = key
+        self.last: float | None = None  # time of the last probe
+        self.starts: list[float] = []  # start time of each sweep episode
+        self.alerted = False  # whether the current episode has raised its alert
+        self.targets = targets  # fanout: target -> last probe (oldest first); trw: this episode's targets
+        self.walk = 0.0  # trw: log-likelihood ratio
+        self.pending: dict[str, float] = {}  # trw: unanswered first contacts, target -> deadline
+
+    def begin(self, ts: float) -> None:
+        """Open a new episode at ``ts`` (the detectors call it on a probe after a quiet gap longer than
+        their window; they test and update ``last`` inline, as it happens for every probe)."""
+        self.starts.append(ts)
+        self.alerted = False
+
+    def regular(self, min_sweeps: int, max_cv: float) -> bool:
+        """Whether the last ``min_sweeps`` episode starts are evenly spaced."""
+        starts = self.starts[-min_sweeps:]
         if len(starts) < max(min_sweeps, 3):
             return False
         gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
@@ -102,44 +108,47 @@ class ArpSweepDetector(Detector):
         self._check()
         return self._fanout() if self.method == "fanout" else self._trw()
 
-    def _alert_ok(self, episodes: _Episodes, key: tuple) -> bool:
-        if key in episodes.alerted:
+    def _alert_ok(self, src: _Source) -> bool:
+        if src.alerted:
             return False
-        if self.periodic and not episodes.regular(key, self.min_sweeps, self.max_cv):
+        if self.periodic and not src.regular(self.min_sweeps, self.max_cv):
             return False
-        episodes.alerted.add(key)
+        src.alerted = True
         return True
 
     def _fanout(self) -> Watch:
         alerts: list[Alert] = []
-        recent: dict[tuple, OrderedDict[str, float]] = {}
-        episodes = _Episodes(self.window)
+        sources: dict[tuple, _Source] = {}  # (protocol, MAC, IP) -> state
         window, thresholds = self.window, {"arp": self.threshold, "icmp": self.icmp_threshold}
+        # Most frames are probes of a sweep that has already alerted: that path is kept short (``arp_op``
+        # is 0 and ``icmp_type`` -1 on frames of other protocols, so they need no protocol test).
         while (f := (yield)) is not None:
-            if f.ethertype == ETH_ARP:
-                if f.arp_op != ARP_REQUEST:
-                    continue
+            if f.arp_op == ARP_REQUEST:
                 src_ip, target = f.arp_spa, f.arp_tpa
                 if src_ip == "0.0.0.0" or src_ip == target:
                     continue  # address probes (RFC 5227) and gratuitous ARP are not sweeps
                 key = ("arp", f.arp_sha, src_ip)
-            elif f.ip_proto == PROTO_ICMP and f.icmp_type == ICMP_ECHO_REQUEST:
+            elif f.icmp_type == ICMP_ECHO_REQUEST:
                 src_ip, target = f.ip_src, f.ip_dst
                 key = ("icmp", f.src_mac, src_ip)
             else:
                 continue
+            src = sources.get(key)
+            if src is None:
+                src = sources[key] = _Source(key, OrderedDict())
             ts = f.ts
-            episodes.touch(key, ts)
-            if key in episodes.alerted:
+            last = src.last
+            src.last = ts
+            if last is None or ts - last > window:
+                src.begin(ts)
+            elif src.alerted:
                 continue  # this sweep has its alert; the rest of it cannot raise another
-            seen = recent.get(key)
-            if seen is None:
-                seen = recent[key] = OrderedDict()
+            seen = src.targets
             seen[target] = ts
             seen.move_to_end(target)
             while seen and next(iter(seen.values())) < ts - window:
                 seen.popitem(last=False)
-            if len(seen) >= thresholds[key[0]] and self._alert_ok(episodes, key):
+            if len(seen) >= thresholds[key[0]] and self._alert_ok(src):
                 proto, mac, ip = key
                 alerts.append(self._alert(
                     ts=ts, src_ip=ip, src_mac=mac, dst={"ip": _slash24(target)}, proto=proto,
@@ -154,78 +163,85 @@ class ArpSweepDetector(Detector):
         down = math.log(self.theta1 / self.theta0)  # of a success
         eta1 = math.log((1 - self.beta) / self.alpha)
         eta0 = math.log(self.beta / (1 - self.alpha))
-        walk: dict[tuple, float] = {}
-        contacted: dict[tuple, set[str]] = {}
-        pending: dict[tuple[tuple, str], float] = {}  # (source, target) -> deadline
-        deadlines: deque[tuple[float, tuple, str]] = deque()
-        episodes = _Episodes(self.window)
-        timeout = self.timeout
+        sources: dict[tuple[str, str], _Source] = {}  # (MAC, IP) -> state
+        # Unanswered first contacts in deadline order (frames come in time order, so appending keeps
+        # the order); each is also in its source's ``pending``, until answered.
+        deadlines: deque[tuple[float, _Source, str]] = deque()
+        next_deadline = math.inf  # of deadlines[0]: one comparison per frame while nothing expires
+        window, timeout = self.window, self.timeout
 
-        def outcome(key: tuple, target: str, success: bool, ts: float) -> None:
-            s = walk.get(key, 0.0) + (down if success else up)
+        def outcome(src: _Source, target: str, success: bool, ts: float) -> None:
+            s = src.walk + (down if success else up)
             if s >= eta1:
                 s = 0.0
-                if self._alert_ok(episodes, key):
+                if self._alert_ok(src):
+                    mac, ip = src.key
                     alerts.append(self._alert(
-                        ts=ts, src_ip=key[1], src_mac=key[0], dst={"ip": _slash24(target)}, proto="arp",
+                        ts=ts, src_ip=ip, src_mac=mac, dst={"ip": _slash24(target)}, proto="arp",
                         score=round(eta1 + up, 6),
                         message=f"TRW: scanner hypothesis accepted (log-likelihood ratio >= {eta1:.2f}) "
                                 f"after unanswered first contacts",
                     ))
             elif s <= eta0:
                 s = 0.0
-            walk[key] = s
+            src.walk = s
+
+        def answered(mac: str, ip: str, target: str, ts: float) -> None:
+            src = sources.get((mac, ip))
+            if src is not None and src.pending.pop(target, None) is not None:
+                outcome(src, target, True, ts)
 
         while (f := (yield)) is not None:
             ts = f.ts
-            while deadlines and deadlines[0][0] < ts:
-                dl, key, target = deadlines.popleft()
-                if pending.pop((key, target), None) == dl and key not in episodes.alerted:
-                    outcome(key, target, False, dl)
-            if f.ethertype == ETH_ARP:
-                op = f.arp_op
-                if op == ARP_REQUEST:
-                    src_ip, target = f.arp_spa, f.arp_tpa
-                    if src_ip == "0.0.0.0" or src_ip == target:
-                        continue
-                    key = (f.arp_sha, src_ip)
-                elif op == ARP_REPLY:
-                    key = (f.arp_tha, f.arp_tpa)
-                    if pending.pop((key, f.arp_spa), None) is not None:
-                        outcome(key, f.arp_spa, True, ts)
+            if next_deadline < ts:
+                while deadlines and deadlines[0][0] < ts:
+                    dl, src, target = deadlines.popleft()
+                    if src.pending.pop(target, None) == dl and not src.alerted:
+                        outcome(src, target, False, dl)
+                next_deadline = deadlines[0][0] if deadlines else math.inf
+            # ``arp_op`` is 0 and ``icmp_type`` -1 on frames of other protocols: no protocol test needed.
+            op = f.arp_op
+            if op == ARP_REQUEST:
+                src_ip, target = f.arp_spa, f.arp_tpa
+                if src_ip == "0.0.0.0" or src_ip == target:
                     continue
-                else:
-                    continue
-            elif f.ip_proto == PROTO_ICMP:
-                if f.icmp_type == ICMP_ECHO_REQUEST:
-                    key, target = (f.src_mac, f.ip_src), f.ip_dst
-                elif f.icmp_type == ICMP_ECHO_REPLY:
-                    key = (f.dst_mac, f.ip_dst)
-                    if pending.pop((key, f.ip_src), None) is not None:
-                        outcome(key, f.ip_src, True, ts)
-                    continue
-                else:
-                    continue
+                key = (f.arp_sha, src_ip)
+            elif op == ARP_REPLY:
+                answered(f.arp_tha, f.arp_tpa, f.arp_spa, ts)
+                continue
+            elif op:
+                continue
+            elif f.icmp_type == ICMP_ECHO_REQUEST:
+                key, target = (f.src_mac, f.ip_src), f.ip_dst
+            elif f.icmp_type == ICMP_ECHO_REPLY:
+                answered(f.dst_mac, f.ip_dst, f.ip_src, ts)
+                continue
             else:
                 continue
-            last = episodes.last.get(key)
-            episodes.touch(key, ts)
-            if last is None or ts - last > self.window:
-                contacted[key] = set()  # a new sweep: its addresses count as first contacts again
-                walk[key] = 0.0
-            if key in episodes.alerted:
+            src = sources.get(key)
+            if src is None:
+                src = sources[key] = _Source(key, set())
+            last = src.last
+            src.last = ts
+            if last is None or ts - last > window:
+                src.begin(ts)
+                src.targets = set()  # a new sweep: its addresses count as first contacts again
+                src.walk = 0.0
+            elif src.alerted:
                 continue  # this sweep has its alert; its remaining probes need no outcome
-            seen = contacted[key]
+            seen = src.targets
             if target in seen:
                 continue
             seen.add(target)
-            pending[(key, target)] = ts + timeout
-            deadlines.append((ts + timeout, key, target))
-        end = float("inf")
-        while deadlines:
-            dl, key, target = deadlines.popleft()
-            if pending.pop((key, target), None) == dl and dl < end:
-                outcome(key, target, False, dl)
+            dl = ts + timeout
+            src.pending[target] = dl
+            if not deadlines:
+                next_deadline = dl
+            deadlines.append((dl, src, target))
+        while deadlines:  # the capture ended: unanswered probes failed (unless timeout is infinite)
+            dl, src, target = deadlines.popleft()
+            if src.pending.pop(target, None) == dl and dl < math.inf:
+                outcome(src, target, False, dl)
         return alerts
 
 

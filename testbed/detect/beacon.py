@@ -54,35 +54,47 @@ class BeaconDetector(Detector):
         udp_flows: set[tuple] = set()
         answers: set[bytes] = set()
         n_hist = max(2, self.min_count - 1)
+        local: dict[str, bool] = {}  # address -> is_local_ip(address), cached: a home has few peers
+        use_udp = self.udp
         while (f := (yield)) is not None:
             proto = f.ip_proto
             if proto == PROTO_TCP:
                 if f.tcp_flags & (TCP_SYN | TCP_ACK) != TCP_SYN:
                     continue
-            elif proto == PROTO_UDP:
-                if f.sport == 53 and f.payload:
-                    body = f.payload[2:]  # answers repeat but for the id: parse each distinct one once
-                    if body not in answers:
-                        if len(answers) > 100_000:
-                            answers.clear()
-                        answers.add(body)
-                        msg = f.dns()
-                        if msg is not None:
-                            for rr in msg.an:
-                                if rr.type == 1 and len(rr.rdata) == 4:
-                                    names[".".join(map(str, rr.rdata))] = rr.name.lower()
-                    continue
-                if not self.udp:
-                    continue
-                flow = (f.ip_src, f.sport, f.ip_dst, f.dport)
-                if flow in udp_flows or (f.ip_dst, f.dport, f.ip_src, f.sport) in udp_flows:
-                    continue
-                udp_flows.add(flow)
-            else:
+            elif proto != PROTO_UDP:
+                continue
+            elif f.sport == 53 and f.payload:
+                body = f.payload[2:]  # answers repeat but for the id: parse each distinct one once
+                if body not in answers:
+                    if len(answers) > 100_000:
+                        answers.clear()
+                    answers.add(body)
+                    msg = f.dns()
+                    if msg is not None:
+                        for rr in msg.an:
+                            if rr.type == 1 and len(rr.rdata) == 4:
+                                names[".".join(map(str, rr.rdata))] = rr.name.lower()
+                continue
+            elif not use_udp:
                 continue
             src, dst = f.ip_src, f.ip_dst
-            if not is_local_ip(src) or is_local_ip(dst):
-                continue
+            ls = local.get(src)
+            if ls is None:
+                ls = local[src] = is_local_ip(src)
+            ld = local.get(dst)
+            if ld is None:
+                ld = local[dst] = is_local_ip(dst)
+            if ls == ld:
+                continue  # within the home (or outside it): never an outbound connection, either way
+            if proto == PROTO_UDP:
+                # The first datagram of a UDP flow, in either direction, opens it; only flows that
+                # cross the home's edge are remembered (the others never count).
+                flow = (src, f.sport, dst, f.dport)
+                if flow in udp_flows or (dst, f.dport, src, f.sport) in udp_flows:
+                    continue
+                udp_flows.add(flow)
+            if not ls:
+                continue  # inbound
             key = (src, names.get(dst) or dst)
             ts = f.ts
             prev = last_conn.get(key)

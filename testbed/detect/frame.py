@@ -21,18 +21,31 @@ PROTO_NAMES = {PROTO_ICMP: "icmp", PROTO_TCP: "tcp", PROTO_UDP: "udp"}
 DNS_PORTS = (53, 5353)
 HTTP_METHODS = (b"GET ", b"POST ", b"PUT ", b"HEAD ", b"DELETE ", b"OPTIONS ", b"PATCH ")
 
-_HHHH = struct.Struct("!HHHH")
 _HH = struct.Struct("!HH")
+# The fields of the IPv4 and TCP headers the detectors use, each header decoded by one call:
+# IPv4 version+IHL, total length, flags+fragment offset, protocol, addresses; TCP ports, sequence
+# number, data offset, flags.
+_IPV4 = struct.Struct("!BxH2xHxB2x8s")
+_TCP = struct.Struct("!HHI4xBB")
 
-# Address text is cached by its bytes: a home has a few dozen addresses, a capture millions of frames.
+# Text forms and decoded fields, cached by their bytes: a home has a few dozen addresses and a sweep
+# repeats the same few thousand ARP frames every cycle, while a capture holds millions of frames. Each
+# cache is emptied when it reaches ``_CACHE_MAX`` entries, so memory does not grow with the capture.
+_CACHE_MAX = 1 << 16
 _MAC_TEXT: dict[bytes, str] = {}
 _IP_TEXT: dict[bytes, str] = {}
+_IP_PAIRS: dict[bytes, tuple[str, str]] = {}  # eight address bytes of an IPv4 header -> (src, dst)
+_ARP_FRAMES: dict[bytes, tuple] = {}  # a whole ARP frame -> its fields (see ``_arp_frame``)
+_QNAMES: dict[bytes, str | None] = {}  # a DNS message but its ID -> first question name
+_MISS = object()  # a cache miss (a cached name may be None)
 
 
 def mac_text(b: bytes) -> str:
     """``aa:bb:cc:dd:ee:ff`` for six address bytes."""
     s = _MAC_TEXT.get(b)
     if s is None:
+        if len(_MAC_TEXT) >= _CACHE_MAX:
+            _MAC_TEXT.clear()
         s = _MAC_TEXT[b] = b.hex(":")
     return s
 
@@ -41,8 +54,29 @@ def ip_text(b: bytes) -> str:
     """Dotted quad for four address bytes."""
     s = _IP_TEXT.get(b)
     if s is None:
+        if len(_IP_TEXT) >= _CACHE_MAX:
+            _IP_TEXT.clear()
         s = _IP_TEXT[b] = f"{b[0]}.{b[1]}.{b[2]}.{b[3]}"
     return s
+
+
+def _ip_pair(b: bytes) -> tuple[str, str]:
+    """``(source, destination)`` text for the eight address bytes of an IPv4 header."""
+    if len(_IP_PAIRS) >= _CACHE_MAX:
+        _IP_PAIRS.clear()
+    pair = _IP_PAIRS[b] = (ip_text(b[:4]), ip_text(b[4:]))
+    return pair
+
+
+def _arp_frame(raw: bytes, off: int) -> tuple:
+    """The fields of ``Frame`` for the ARP frame ``raw`` (its ARP message at ``off``), all but ``ts``,
+    ``raw`` and ``_dns``, in the order ``Frame.__init__`` unpacks them; cached."""
+    if len(_ARP_FRAMES) >= _CACHE_MAX:
+        _ARP_FRAMES.clear()
+    fields = _ARP_FRAMES[raw] = (
+        ETH_ARP, off, (raw[off + 6] << 8) | raw[off + 7], mac_text(raw[off + 8:off + 14]),
+        ip_text(raw[off + 14:off + 18]), ip_text(raw[off + 24:off + 28]), None, None, 0, -1, 0, 0, 0, 0, b"")
+    return fields
 
 
 def is_local_ip(ip: str) -> bool:
@@ -75,51 +109,57 @@ class Frame:
     def __init__(self, ts: float, raw: bytes) -> None:
         self.ts = ts
         self.raw = raw
-        self.ip_src = self.ip_dst = self.arp_sha = self.arp_spa = self.arp_tpa = None
-        self.arp_op = self.ip_proto = self.sport = self.dport = self.tcp_flags = self.tcp_seq = 0
-        self.icmp_type = -1
-        self.payload = b""
         self._dns = None
         n = len(raw)
-        if n < 14:
-            self.ethertype = self._l3 = 0
-            return
-        et = (raw[12] << 8) | raw[13]
+        et = (raw[12] << 8) | raw[13] if n >= 14 else 0
         off = 14
         if et == ETH_VLAN and n >= 18:
             et = (raw[16] << 8) | raw[17]
             off = 18
+        if et == ETH_ARP and n >= off + 28:
+            # All fields at once from the cache (a sweep repeats the same frames): ARP frames are
+            # the commonest kind in a capture with SDK sweeps.
+            fields = _ARP_FRAMES.get(raw)
+            if fields is None:
+                fields = _arp_frame(raw, off)
+            (self.ethertype, self._l3, self.arp_op, self.arp_sha, self.arp_spa, self.arp_tpa, self.ip_src,
+             self.ip_dst, self.ip_proto, self.icmp_type, self.sport, self.dport, self.tcp_flags, self.tcp_seq,
+             self.payload) = fields
+            return
         self.ethertype = et
-        self._l3 = off
-        if et == ETH_ARP:
-            if n >= off + 28:
-                self.arp_op = (raw[off + 6] << 8) | raw[off + 7]
-                self.arp_sha = mac_text(raw[off + 8:off + 14])
-                self.arp_spa = ip_text(raw[off + 14:off + 18])
-                self.arp_tpa = ip_text(raw[off + 24:off + 28])
-            return
-        if et != ETH_IPV4 or n < off + 20 or raw[off] >> 4 != 4:
-            return
-        total = (raw[off + 2] << 8) | raw[off + 3]
-        end = off + total if total >= 20 and off + total < n else n
-        proto = self.ip_proto = raw[off + 9]
-        self.ip_src = ip_text(raw[off + 12:off + 16])
-        self.ip_dst = ip_text(raw[off + 16:off + 20])
-        if (raw[off + 6] & 0x1F) or raw[off + 7]:
-            return  # a non-first fragment carries no transport header
-        t = off + (raw[off] & 0x0F) * 4
-        if proto == PROTO_TCP:
-            if end >= t + 20:
-                self.sport, self.dport, s1, s2 = _HHHH.unpack_from(raw, t)
-                self.tcp_seq = (s1 << 16) | s2
-                self.tcp_flags = raw[t + 13]
-                self.payload = raw[t + (raw[t + 12] >> 4) * 4:end]
-        elif proto == PROTO_UDP:
-            if end >= t + 8:
-                self.sport, self.dport = _HH.unpack_from(raw, t)
-                self.payload = raw[t + 8:end]
-        elif proto == PROTO_ICMP and end > t:
-            self.icmp_type = raw[t]
+        self._l3 = off if n >= 14 else 0
+        self.arp_op = 0
+        self.arp_sha = self.arp_spa = self.arp_tpa = None
+        self.icmp_type = -1
+        # Each field is stored once on the paths of TCP and UDP frames (most of the rest).
+        if et == ETH_IPV4 and n >= off + 20:
+            vihl, total, frag, proto, addrs = _IPV4.unpack_from(raw, off)
+            if vihl >> 4 == 4:
+                pair = _IP_PAIRS.get(addrs)
+                if pair is None:
+                    pair = _ip_pair(addrs)
+                self.ip_src, self.ip_dst = pair
+                self.ip_proto = proto
+                if not frag & 0x1FFF:  # a non-first fragment carries no transport header
+                    end = off + total if total >= 20 and off + total < n else n
+                    t = off + (vihl & 0x0F) * 4
+                    if proto == PROTO_TCP and end >= t + 20:
+                        self.sport, self.dport, self.tcp_seq, doff, self.tcp_flags = _TCP.unpack_from(raw, t)
+                        self.payload = raw[t + (doff >> 4) * 4:end]
+                        return
+                    if proto == PROTO_UDP and end >= t + 8:
+                        self.sport, self.dport = _HH.unpack_from(raw, t)
+                        self.tcp_seq = self.tcp_flags = 0
+                        self.payload = raw[t + 8:end]
+                        return
+                    if proto == PROTO_ICMP and end > t:
+                        self.icmp_type = raw[t]
+                self.sport = self.dport = self.tcp_flags = self.tcp_seq = 0
+                self.payload = b""
+                return
+        self.ip_src = self.ip_dst = None
+        self.ip_proto = self.sport = self.dport = self.tcp_flags = self.tcp_seq = 0
+        self.payload = b""
 
     @property
     def src_mac(self) -> str:
@@ -181,6 +221,19 @@ def _first_qname(p: bytes) -> str | None:
     """The first question's name of a DNS message (header then question), lower case; ``None`` if absent."""
     if len(p) < 13 or not (p[4] or p[5]):
         return None
+    # Homes ask for the same few names over and over: cache by the message without its ID (which
+    # changes with every query and plays no part in the name).
+    key = p[2:]
+    name = _QNAMES.get(key, _MISS)
+    if name is _MISS:
+        if len(_QNAMES) >= _CACHE_MAX:
+            _QNAMES.clear()
+        name = _QNAMES[key] = _parse_qname(p)
+    return name
+
+
+def _parse_qname(p: bytes) -> str | None:
+    """``_first_qname`` without the cache."""
     labels, i, n = [], 12, len(p)
     while i < n:
         ln = p[i]

@@ -16,7 +16,7 @@ import dpkt
 
 from .frame import ETH_ARP, PROTO_UDP, Frame, is_local_ip
 
-_TEACHING_PORTS = frozenset((5353, 137, 67, 68, 1900))
+TEACHING_PORTS = frozenset((5353, 137, 67, 68, 1900))  # UDP: mDNS, NBNS, DHCP, SSDP
 _LOCATION = re.compile(rb"(?im)^location:\s*https?://(\d{1,3}(?:\.\d{1,3}){3})")
 
 
@@ -27,7 +27,9 @@ class IdentifierBook:
         self.min_hostname_len = min_hostname_len
         self.seen: dict[tuple[str, str], float] = {}  # (field, lower-case value) -> first seen
         # Sweeps and announcements repeat the same packets every cycle; what taught us once is skipped.
-        self._arp_pairs: set[tuple[str, str]] = set()
+        # ``arp_senders`` holds the (MAC, IP) of every ARP sender learned: a caller on a hot path may skip
+        # ``learn`` for an ARP frame whose sender is in it.
+        self.arp_senders: set[tuple[str | None, str | None]] = set()
         self._payloads: set[bytes] = set()
 
     def add(self, fld: str, value: str | None, ts: float) -> None:
@@ -50,17 +52,18 @@ class IdentifierBook:
         """Learn from one frame (cheap for the frames that teach nothing)."""
         if f.ethertype == ETH_ARP:
             pair = (f.arp_sha, f.arp_spa)
-            if pair not in self._arp_pairs and pair[1] and pair[1] != "0.0.0.0":
-                self._arp_pairs.add(pair)
+            if pair not in self.arp_senders and pair[1] and pair[1] != "0.0.0.0":
+                self.arp_senders.add(pair)
                 self.add("ip", pair[1], f.ts)
                 self.add("mac", pair[0], f.ts)
             return
         if f.ip_proto != PROTO_UDP or not f.payload:
             return
         sport, dport = f.sport, f.dport
-        if sport not in _TEACHING_PORTS and dport not in _TEACHING_PORTS:
+        if sport not in TEACHING_PORTS and dport not in TEACHING_PORTS:
             return
-        key = f.payload[2:] if sport == 5353 or dport == 5353 else f.payload  # mDNS ids vary, content not
+        # mDNS and NetBIOS answers repeat but for their transaction ID (the first two bytes)
+        key = f.payload[2:] if sport in (5353, 137) or dport == 5353 else f.payload
         if key in self._payloads:
             return
         if len(self._payloads) > 100_000:

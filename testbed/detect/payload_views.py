@@ -41,8 +41,9 @@ def _b64(token: bytes) -> bytes | None:
     return out if len(out) >= 8 else None
 
 
-def _layers(data: bytes) -> Iterator[tuple[str, bytes]]:
-    """One decoding layer: every transformation that applies to ``data``."""
+def _layers(data: bytes, tokens: bool = True) -> Iterator[tuple[str, bytes]]:
+    """One decoding layer: every transformation that applies to ``data``; ``tokens=False`` skips the
+    base64 tokens (for an HTTP body: they are its message's tokens, decoded already)."""
     if data[:8].split(b" ", 1)[0] in (b"GET", b"POST", b"PUT", b"PATCH", b"HEAD", b"DELETE", b"OPTIONS"):
         head, sep, body = data.partition(b"\r\n\r\n")
         if sep and body:
@@ -65,7 +66,7 @@ def _layers(data: bytes) -> Iterator[tuple[str, bytes]]:
         out = _inflate(data, zlib.MAX_WBITS)
         if out:
             yield "zlib", out
-    for m in _B64_TOKEN.finditer(data):
+    for m in _B64_TOKEN.finditer(data) if tokens else ():
         token = m.group(0)
         if token.isalpha() or token.isdigit():
             continue  # a word or a number, not base64
@@ -74,27 +75,36 @@ def _layers(data: bytes) -> Iterator[tuple[str, bytes]]:
             yield "base64", out
 
 
-def views(data: bytes, depth: int = 2) -> Iterator[tuple[str, bytes]]:
-    """``data`` and its decodings up to ``depth`` layers deep, named like ``base64>gzip``."""
+def views(data: bytes, depth: int = 2, bodies: bool = True) -> Iterator[tuple[str, bytes]]:
+    """``data`` and its decodings up to ``depth`` layers deep, named like ``base64>gzip``.
+
+    ``bodies=False`` leaves out the body of an HTTP message as a view of its own (its decodings stay):
+    it lies within its message under the same name, after a blank line, so a token search of the message
+    already covers it, and searching it again would only cost time.
+    """
     yield "plain", data
-    frontier = [("", data)]
+    # (path, bytes, whether an HTTP body): a body's base64 tokens are among its message's, whose
+    # decodings are in ``seen`` already, so they are not scanned for again.
+    frontier = [("", data, False)]
     seen = {data}
     for _ in range(depth):
         nxt = []
-        for path, d in frontier:
-            for name, out in _layers(d):
+        for path, d, body in frontier:
+            for name, out in _layers(d, tokens=not body):
                 if out in seen:
                     continue
                 seen.add(out)
                 # HTTP body extraction is not an encoding: it does not count as a layer of the path.
-                p = path if name == "http-body" else (f"{path}>{name}" if path else name)
-                yield (p or "plain"), out
-                nxt.append((p, out))
+                is_body = name == "http-body"
+                p = path if is_body else (f"{path}>{name}" if path else name)
+                if bodies or not is_body:
+                    yield (p or "plain"), out
+                nxt.append((p, out, is_body))
         frontier = nxt
     # a body within an HTTP message is found at depth 1; give its decodings one more layer
-    for path, d in frontier:
+    for path, d, body in frontier:
         if path == "":
-            for name, out in _layers(d):
+            for name, out in _layers(d, tokens=not body):
                 if out not in seen:
                     seen.add(out)
                     yield name, out

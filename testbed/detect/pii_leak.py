@@ -15,11 +15,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 
 from .base import Detector, Watch
 from .flowid import community_id
 from .frame import PROTO_TCP, PROTO_UDP, TCP_FIN, TCP_RST, is_local_ip
-from .identifiers import IdentifierBook
+from .identifiers import TEACHING_PORTS, IdentifierBook
 from .payload_views import views
 
 
@@ -36,10 +37,25 @@ def identifier_forms(fld: str, value: str) -> dict[bytes, str]:
     return forms
 
 
-# Tokens of a lower-cased view: with dots and colons (IP addresses, colon MACs), and without (host-name
-# words, hex, dash MACs, and the parts of dotted names such as ``ipad.local``).
-_TOKEN = re.compile(rb"[0-9a-z_'.:-]+")
+# Tokens of a lower-cased view: runs of ``[0-9a-z_'.:-]`` (IP addresses, colon MACs) and runs of
+# ``[0-9a-z_'-]`` (host-name words, hex, dash MACs, and the parts of dotted names such as ``ipad.local``).
 _PART = re.compile(rb"[0-9a-z_'-]+")
+
+
+def _token_table(chars: bytes) -> bytes:
+    """A ``bytes.translate`` table that lower-cases A-Z, keeps ``chars`` and turns every other byte into a
+    space, so that ``view.translate(table).split()`` equals ``re.findall(b"[chars]+", view.lower())``:
+    two passes in C, several times faster than the regex scan (this is pii-leak's hottest line)."""
+    table = bytearray(b" " * 256)
+    for c in chars:
+        table[c] = c
+    for c in range(ord("A"), ord("Z") + 1):
+        table[c] = c + 32
+    return bytes(table)
+
+
+_TOKEN_TABLE = _token_table(b"0123456789abcdefghijklmnopqrstuvwxyz_'.:-")
+_PART_TABLE = _token_table(b"0123456789abcdefghijklmnopqrstuvwxyz_'-")
 
 
 class _Matcher:
@@ -55,8 +71,8 @@ class _Matcher:
         self.hostnames: list[tuple[bytes, str]] = []
 
     def _update(self) -> None:
-        seen = list(self.book.seen)
-        for fld, value in seen[self.done:]:
+        seen = self.book.seen
+        for fld, value in islice(seen, self.done, None):  # the identifiers learned since the last call
             for form, how in identifier_forms(fld, value).items():
                 if fld != "hostname" or _PART.fullmatch(form):
                     self.tokens.setdefault(form, (fld, value, how))
@@ -67,13 +83,14 @@ class _Matcher:
     def find(self, data: bytes) -> set[tuple[str, str, str]]:
         if self.done != len(self.book.seen):
             self._update()
-        low = data.lower()
         keys = self.tokens.keys()
-        found = (keys & _TOKEN.findall(low)) | (keys & _PART.findall(low))
+        found = (keys & data.translate(_TOKEN_TABLE).split()) | (keys & data.translate(_PART_TABLE).split())
         hits = {self.tokens[t] for t in found}
-        for form, value in self.hostnames:
-            if form in low:
-                hits.add(("hostname", value, "plain"))
+        if self.hostnames:
+            low = data.lower()
+            for form, value in self.hostnames:
+                if form in low:
+                    hits.add(("hostname", value, "plain"))
         return hits
 
 
@@ -113,7 +130,7 @@ class PiiLeakDetector(Detector):
 
         def analyse(key: tuple, data: bytes, ts: float, src_mac: str, proto: int) -> None:
             found: dict[tuple[str, str], set[str]] = {}
-            for path, view in views(data, self.depth):
+            for path, view in views(data, self.depth, bodies=False):
                 for fld, value, how in matcher.find(view):
                     enc = path if how == "plain" else (how if path == "plain" else f"{path}>{how}")
                     found.setdefault((fld, value), set()).add(enc)
@@ -140,41 +157,49 @@ class PiiLeakDetector(Detector):
                 data = b"".join(fl.segments[s] for s in sorted(fl.segments))
                 analyse(key, data, fl.last_ts, fl.src_mac, PROTO_TCP)
 
+        arp_senders = book.arp_senders
+        skip_tls = self.skip_tls
         while (f := (yield)) is not None:
             proto = f.ip_proto
-            if proto in (PROTO_TCP, PROTO_UDP):
-                src, dst = f.ip_src, f.ip_dst
-                ls = local.get(src)
-                if ls is None:
-                    ls = local[src] = is_local_ip(src)
-                ld = local.get(dst)
-                if ld is None:
-                    ld = local[dst] = is_local_ip(dst)
-                if ls and not ld:  # outbound
-                    key = (src, f.sport, dst, f.dport)
-                    if proto == PROTO_UDP:
-                        if f.payload:
-                            analyse(key, f.payload, f.ts, f.src_mac, PROTO_UDP)
-                        continue
-                    fl = flows.get(key)
-                    if fl is None:
-                        fl = flows[key] = _Flow(f.src_mac)
-                    p = f.payload
-                    if p and fl.size < max_bytes and f.tcp_seq not in fl.segments:
-                        if not fl.segments and self.skip_tls and p[0] == 0x16:
-                            fl.tls = True
-                        fl.segments[f.tcp_seq] = p
-                        fl.size += len(p)
-                        fl.last_ts = f.ts
-                    if f.tcp_flags & (TCP_FIN | TCP_RST):
-                        close(key)
+            if proto != PROTO_TCP and proto != PROTO_UDP:
+                # ARP (the other kind this detector asks for): sweeps repeat the same senders, and only
+                # a sender not seen before teaches anything.
+                if (f.arp_sha, f.arp_spa) not in arp_senders:
+                    book.learn(f)
+                continue
+            src, dst = f.ip_src, f.ip_dst
+            ls = local.get(src)
+            if ls is None:
+                ls = local[src] = is_local_ip(src)
+            ld = local.get(dst)
+            if ld is None:
+                ld = local[dst] = is_local_ip(dst)
+            if ls and not ld:  # outbound
+                key = (src, f.sport, dst, f.dport)
+                if proto == PROTO_UDP:
+                    if f.payload:
+                        analyse(key, f.payload, f.ts, f.src_mac, PROTO_UDP)
                     continue
-                if ld and not ls and proto == PROTO_TCP and f.tcp_flags & TCP_RST:
-                    key = (dst, f.dport, src, f.sport)
-                    if key in flows:
-                        close(key)
-                    continue
-            book.learn(f)
+                fl = flows.get(key)
+                if fl is None:
+                    fl = flows[key] = _Flow(f.src_mac)
+                p = f.payload
+                if p and fl.size < max_bytes and f.tcp_seq not in fl.segments:
+                    if not fl.segments and skip_tls and p[0] == 0x16:
+                        fl.tls = True
+                    fl.segments[f.tcp_seq] = p
+                    fl.size += len(p)
+                    fl.last_ts = f.ts
+                if f.tcp_flags & (TCP_FIN | TCP_RST):
+                    close(key)
+            elif proto == PROTO_UDP:
+                # learn() tests the ports too; testing them here saves a call for every DNS frame
+                if f.sport in TEACHING_PORTS or f.dport in TEACHING_PORTS:
+                    book.learn(f)
+            elif ld and not ls and f.tcp_flags & TCP_RST:  # the server reset an outbound flow
+                key = (dst, f.dport, src, f.sport)
+                if key in flows:
+                    close(key)
         for key in list(flows):
             close(key)
         return alerts

@@ -33,14 +33,13 @@ def run_detectors(capture: Capture, detectors: Sequence[Detector]) -> list[list[
         def sends(kind: str) -> list:
             return [w.send for i, w in watches if kind in detectors[i].frame_kinds]
 
-        arp, icmp, tcp, udp, other = (sends(k) for k in ("arp", "icmp", "tcp", "udp", "other"))
+        # The detectors to feed, by IP protocol number (ARP frames apart): one list look-up per frame.
+        arp, by_proto = sends("arp"), [sends("other")] * 256
+        for proto, kind in ((PROTO_ICMP, "icmp"), (PROTO_TCP, "tcp"), (PROTO_UDP, "udp")):
+            by_proto[proto] = sends(kind)
+        eth_arp = ETH_ARP
         for frame in capture.frames():
-            if frame.ethertype == ETH_ARP:
-                targets = arp
-            else:
-                p = frame.ip_proto
-                targets = tcp if p == PROTO_TCP else udp if p == PROTO_UDP else icmp if p == PROTO_ICMP else other
-            for send in targets:
+            for send in arp if frame.ethertype == eth_arp else by_proto[frame.ip_proto]:
                 send(frame)
         for i, w in watches:
             try:

@@ -87,3 +87,71 @@ def test_one_pass_feeds_every_detector(plain_run, monkeypatch):
     a, b = run_detectors(cap, [_Counter(), _Counter()])
     assert len(passes) == 1
     assert a[0].message == b[0].message == str(sum(1 for _ in cap.raw_frames()))
+
+
+class _ArpCounter(_Counter):
+    name = "arp-counter"
+    frame_kinds = frozenset(("arp",))
+
+
+def test_runner_sends_only_the_declared_kinds(plain_run):
+    cap = capture(plain_run)
+    everything, arp_only = run_detectors(cap, [_Counter(), _ArpCounter()])
+    n_arp = sum(1 for f in cap.frames() if f.ethertype == 0x0806)
+    assert 0 < n_arp < int(everything[0].message)
+    assert arp_only[0].message == str(n_arp)
+
+
+def _pcapng(tsresol: int | None, stamp: int) -> bytes:
+    """A one-frame pcapng: section header, an Ethernet interface (``if_tsresol`` if given), one EPB."""
+    import struct
+
+    def block(btype: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        return struct.pack("<II", btype, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+
+    opts = b"" if tsresol is None else struct.pack("<HHB3x", 9, 1, tsresol) + struct.pack("<HH", 0, 0)
+    frame = bytes(range(60))
+    return (block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+            + block(1, struct.pack("<HHI", 1, 0, 262144) + opts)
+            + block(6, struct.pack("<IIIII", 0, stamp >> 32, stamp & 0xFFFFFFFF, 60, 60) + frame))
+
+
+@pytest.mark.parametrize("tsresol, stamp, scale", [
+    (None, 1_619_179_200_120_331, 1e-6),  # microseconds (the default)
+    (9, 1_619_179_200_120_331_777, 1e-9),  # nanoseconds: beyond 2**53, so the int-to-float rounding shows
+    (0x80 | 20, 1_619_179_200 << 20, 2.0 ** -20),  # a power of two
+])
+def test_timestamps_at_any_resolution(tmp_path, tsresol, stamp, scale):
+    path = tmp_path / "one.pcapng"
+    path.write_bytes(_pcapng(tsresol, stamp))
+    [(ts, raw)] = list(Capture(path).raw_frames())
+    assert ts == float(stamp) * scale and raw == bytes(range(60))
+
+
+def test_truncated_and_odd_frames_decode_without_error(plain_run):
+    for ts, raw in list(capture(plain_run).raw_frames())[:300]:
+        full = Frame(ts, raw)
+        for k in range(len(raw)):
+            f = Frame(ts, raw[:k])
+            assert f.ethertype in (0, full.ethertype)
+        again = Frame(ts, raw)  # the second decoding of a frame (from the caches) is the same
+        assert all(getattr(again, s) == getattr(full, s) for s in Frame.__slots__ if s != "_dns")
+
+
+def test_dns_names_do_not_depend_on_the_message_id():
+    from testbed.detect.frame import _first_qname
+
+    query = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07gz-data\x03com\x00\x00\x01\x00\x01"
+    assert _first_qname(query) == "gz-data.com"
+    assert _first_qname(b"\xab\xcd" + query[2:]) == "gz-data.com"  # from the cache
+    assert _first_qname(query[:4] + b"\x00\x00" + query[6:]) is None  # no question
+
+
+def test_a_truncated_packet_block_is_an_error(tmp_path):
+    import struct
+
+    path = tmp_path / "cut.pcapng"
+    path.write_bytes(_pcapng(None, 1) + struct.pack("<III", 6, 20, 0) + bytes(4) + struct.pack("<I", 20))
+    with pytest.raises(CaptureError, match="truncated"):
+        list(Capture(path).raw_frames())
