@@ -6,15 +6,12 @@ executor reports, so the simulation and the containers label identically.
 
 from __future__ import annotations
 
-import struct
-from base64 import b64encode
 from dataclasses import dataclass
-from hashlib import sha1
-from socket import inet_aton
 from typing import Any
 
 import communityid
 
+from testbed.community_id import transport_community_id
 from testbed.population.model import Household, Tv
 from testbed.steps import SDK_EVENT_KINDS, Leak, Probe, Step, Sweep, Upload, UploadResult, WifiScan
 
@@ -59,18 +56,6 @@ class CommunityIds:
                 self._cache.clear()
             self._cache[key] = cid
         return cid
-
-
-def transport_community_id(proto: int, src: str, sport: int, dst: str, dport: int, seed: int = 0) -> str:
-    """Community ID v1 of a TCP/UDP flow over IPv4: base64(sha1(seed, ordered addrs, proto, 0, ports))."""
-    a, b = inet_aton(src), inet_aton(dst)
-    if (b, dport) < (a, sport):  # the spec orders endpoints so both directions get one id
-        a, b, sport, dport = b, a, dport, sport
-    digest = sha1(_PACK(seed, a, b, proto, sport, dport)).digest()
-    return "1:" + b64encode(digest).decode("ascii")
-
-
-_PACK = struct.Struct("!H4s4sBxHH").pack
 
 
 def event_id(tv_id: str, cycle: int, kind: str, attempt: int = 1) -> str:

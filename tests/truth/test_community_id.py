@@ -7,7 +7,8 @@ import random
 import communityid
 import pytest
 
-from testbed.truth.recorder import CommunityIds, transport_community_id
+from testbed.community_id import transport_community_id
+from testbed.truth.recorder import CommunityIds
 
 REF = communityid.CommunityID()
 
