@@ -131,7 +131,8 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
                     stack.enter_context(open(run.path(rundir.CAPTURE), "wb")), [("lan", 1)])
                 capture_dir = run.path("capture") if split_capture else None
                 for chunk in simulate(scenario, households, db, workers=workers, transport=transport,
-                                      executor=executor, parts_dir=run.path(".parts"), capture_dir=capture_dir):
+                                      executor=executor, parts_dir=run.path(".parts"), capture_dir=capture_dir,
+                                      capture=(writer, run.path(rundir.CAPTURE)) if writer else None):
                     if writer is not None:
                         if chunk.encoded is not None:
                             writer.write_encoded(chunk.encoded)
@@ -144,8 +145,10 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
                     summary.sdk_cycles = chunk.cycles
                     if progress:
                         progress(min(1.0, (chunk.until_us - start_us) / span), summary)
+                known: dict[str, str] = {}
                 if writer is not None:
                     summary.capture_bytes = writer.bytes_written
+                    known[rundir.CAPTURE] = writer.sha256()  # hashed while written: not read again
                 else:
                     parts = read_index(run.path("capture"))["parts"]
                     summary.frames = sum(p["frames"] for p in parts)
@@ -161,5 +164,5 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
             "counts": {"households": summary.households, "devices": summary.devices, "frames": summary.frames,
                        "events": summary.events, "sdk_cycles": summary.sdk_cycles},
             **({"capture": "split: capture/index.json"} if split_capture else {}),
-        })
+        }, known)
     return summary

@@ -5,8 +5,9 @@ order, while the workers keep both cores busy. So workers encode their frames as
 Blocks themselves, and the parent only decides the order and moves bytes. Frames come in runs (a
 sweep, a TCP session, one household's burst: about 30 frames on average in the ``gozen-2021``
 scenario), so the merge works run by run: the part with the earliest next frame gives all its frames
-up to the next frame of any other part, found by bisection. Blocks that live in a file are copied
-into the capture by the kernel (``os.copy_file_range``), never through Python.
+up to the next frame of any other part, found by bisection. With a process pool the parent only
+``place``s the runs and each worker writes its own blocks into the capture (``write_placed``); blocks in
+a shard's part file (Dask) are copied into the capture by the kernel (``os.copy_file_range``).
 """
 
 from __future__ import annotations
@@ -44,13 +45,6 @@ class EncodedFrames:
         return start, self.ends[stop - 1] - start
 
 
-def spill(frames: EncodedFrames, fh: BinaryIO, path: str) -> EncodedFrames:
-    """Write ``frames``' blocks to ``fh`` (the file at ``path``), returning them as a file part."""
-    offset = fh.tell()
-    fh.write(frames.blob)
-    return EncodedFrames(frames.times, frames.ends, path=path, offset=offset)
-
-
 def merge_runs(parts: list[EncodedFrames]) -> list[Run]:
     """The runs that put ``parts`` in capture order; equal times keep the order of ``parts``."""
     heap = [(p.times[0], k, 0) for k, p in enumerate(parts) if len(p)]
@@ -69,6 +63,29 @@ def merge_runs(parts: list[EncodedFrames]) -> list[Run]:
         if j < len(times):
             heappush(heap, (times[j], k, j))
     return runs
+
+
+def place(parts: list[EncodedFrames], offset: int) -> tuple[list[list[tuple[int, int, int]]], int]:
+    """Where ``parts``, merged by capture time, go in a file whose next free byte is ``offset``.
+
+    Returns, per part, its runs as ``(start in the part's blocks, length, offset in the file)``, and the
+    file's new end. The parts' owners then write their own bytes there (``write_placed``).
+    """
+    placements: list[list[tuple[int, int, int]]] = [[] for _ in parts]
+    for k, i, j in merge_runs(parts):
+        start, length = parts[k].span(i, j)
+        placements[k].append((start, length, offset))
+        offset += length
+    return placements, offset
+
+
+def write_placed(fd: int, blob: bytes, placement: list[tuple[int, int, int]]) -> None:
+    """Write the runs of ``blob`` where ``place`` put them, in the file open on ``fd``."""
+    view = memoryview(blob)
+    for start, length, offset in placement:
+        while length:
+            done = os.pwrite(fd, view[start:start + length], offset)
+            start, length, offset = start + done, length - done, offset + done
 
 
 def _copy(src: int, dst: int, offset: int, length: int) -> None:

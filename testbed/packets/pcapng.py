@@ -7,6 +7,7 @@ Block layouts follow draft-ietf-opsawg-pcapng. Nothing is buffered across calls 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 from array import array
@@ -16,7 +17,7 @@ from operator import itemgetter
 from types import TracebackType
 from typing import BinaryIO
 
-from .encoded_frames import EncodedFrames, write_merged
+from .encoded_frames import EncodedFrames, place, write_merged
 from .header import Header
 
 BLOCK_SHB = 0x0A0D0D0A
@@ -152,6 +153,9 @@ class PcapngWriter:
         self.frames_written = 0
         self.bytes_written = 0
         self._encoder = EpbEncoder()
+        # The file's sha256, kept as it is written, so that the run's manifest need not read it back.
+        self._sha256 = hashlib.sha256()
+        self._hashed = 0
         shb = _block(
             BLOCK_SHB,
             SHB_FIELDS.template + _option(OPT_SHB_USERAPPL, application.encode()) + _END_OF_OPTIONS,
@@ -168,9 +172,13 @@ class PcapngWriter:
         )
         self._write(shb + idbs)
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes | memoryview) -> None:
+        if self._hashed < self.bytes_written:  # first the bytes others wrote (write_encoded, reserve)
+            self.hash_through(self.bytes_written)
         self._file.write(data)
+        self._sha256.update(data)
         self.bytes_written += len(data)
+        self._hashed = self.bytes_written
 
     def write(self, ts_us: int, frame: bytes, comment: str | None = None, interface: int = 0) -> None:
         """Write one frame captured at ``ts_us`` (microseconds since the epoch), labelled ``comment``."""
@@ -194,6 +202,43 @@ class PcapngWriter:
         written = write_merged(parts, self._file)
         self.bytes_written += written
         self.frames_written += sum(len(p) for p in parts)
+
+    def reserve(self, parts: list[EncodedFrames]) -> list[list[tuple[int, int, int]]]:
+        """Make room for ``parts``, merged by capture time, that others will write (``write_placed``).
+
+        Returns where each part's runs go (see ``encoded_frames.place``). The file is written at those
+        offsets by other processes from now on, so this writer writes no frames itself after a reserve.
+        """
+        self._file.flush()
+        placements, end = place(parts, self.bytes_written)
+        self.frames_written += sum(len(p) for p in parts)
+        self.bytes_written = end
+        return placements
+
+    def hash_through(self, offset: int) -> None:
+        """Hash the file up to ``offset``, reading back what others wrote into reserved room.
+
+        Call it as soon as the bytes before ``offset`` are known to be written, so that hashing a large
+        capture overlaps the run instead of following it.
+        """
+        if offset <= self._hashed:
+            return
+        self._file.flush()
+        fd = os.open(self._file.name, os.O_RDONLY)
+        try:
+            while self._hashed < offset:
+                block = os.pread(fd, min(offset - self._hashed, 1 << 20), self._hashed)
+                if not block:
+                    raise OSError(f"{self._file.name}: shorter than the {offset} bytes written into it")
+                self._sha256.update(block)
+                self._hashed += len(block)
+        finally:
+            os.close(fd)
+
+    def sha256(self) -> str:
+        """Hex sha256 of everything written so far (reading back the rest of any reserved room)."""
+        self.hash_through(self.bytes_written)
+        return self._sha256.hexdigest()
 
     def flush(self) -> None:
         """Flush the underlying file object."""

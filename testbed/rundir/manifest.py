@@ -35,13 +35,18 @@ def _version(name: str) -> str:
         return "unknown"
 
 
-def write_manifest(root: Path, fields: dict[str, Any]) -> dict[str, Any]:
-    """Hash every artifact under ``root`` and write the manifest (no wall clock: it stays reproducible)."""
-    artifacts = {
-        str(p.relative_to(root)): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "manifest.json"
-    }
+def write_manifest(root: Path, fields: dict[str, Any], known: dict[str, str] | None = None) -> dict[str, Any]:
+    """Hash every artifact under ``root`` and write the manifest (no wall clock: it stays reproducible).
+
+    ``known`` maps artifact paths (relative to ``root``) to sha256 digests already computed as they were
+    written, so that a capture of many gigabytes is not read again.
+    """
+    known = known or {}
+    artifacts = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.name != "manifest.json":
+            name = str(p.relative_to(root))
+            artifacts[name] = {"sha256": known.get(name) or sha256_file(p), "bytes": p.stat().st_size}
     manifest = {**fields, "versions": versions(), "artifacts": artifacts}
     (root / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest

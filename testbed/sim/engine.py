@@ -14,15 +14,14 @@ import multiprocessing as mp
 import os
 import pickle
 import queue
-import shutil
 from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from testbed.errors import RunError
-from testbed.packets.encoded_frames import spill
-from testbed.packets.pcapng import EpbEncoder
+from testbed.packets.encoded_frames import EncodedFrames, write_placed
+from testbed.packets.pcapng import EpbEncoder, PcapngWriter
 from testbed.population.model import Household
 from testbed.scenario.model import Scenario
 from testbed.sdk import Transport, WsgiTransport
@@ -114,20 +113,30 @@ def shard_chunks(scenario: Scenario, households: list[Household], transport: Tra
 
 
 def _worker(scenario: Scenario, households: list[Household], collector_db: str | None, window: int,
-            queue: mp.Queue, spill_prefix: str) -> None:
+            queue: mp.Queue, placements: mp.Queue, capture_path: str) -> None:
     try:
         transport = collector_transport(Path(collector_db) if collector_db else None)
         encoder = EpbEncoder()
-        for n, chunk in enumerate(shard_chunks(scenario, households, transport, window)):
-            # The window's frames go to a file of their own as pcapng blocks; the queue carries only
-            # their times and offsets. The parent has the kernel copy them into the capture and then
-            # deletes the file, so the bytes never pass through a pipe or the parent's memory.
-            path = f"{spill_prefix}{n:06d}.epb"
-            with open(path, "wb") as fh:
-                chunk.encoded = [spill(encoder.encode(chunk.frames), fh, path)]
-            chunk.frames = []
-            queue.put(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
-        queue.put(None)
+        fd = os.open(capture_path, os.O_WRONLY)
+        try:
+            # Each window's frames are encoded here; the queue carries only their times and offsets. The
+            # parent places the merged runs in the capture and says where; this worker writes its own bytes
+            # there, so frames are copied once, as in one process, and never pass through a pipe. It
+            # simulates the next window meanwhile: window k is written when k + 1 has been sent.
+            waiting: bytes | None = None
+            for chunk in shard_chunks(scenario, households, transport, window):
+                frames = encoder.encode(chunk.frames)
+                chunk.frames = []
+                chunk.encoded = [EncodedFrames(frames.times, frames.ends)]
+                queue.put(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
+                if waiting is not None:
+                    write_placed(fd, waiting, placements.get())
+                waiting = frames.blob
+            if waiting is not None:
+                write_placed(fd, waiting, placements.get())
+        finally:
+            os.close(fd)
+        queue.put(None)  # only now: the parent's capture is complete once every worker has said so
     except BaseException as exc:  # the parent reports it; a worker must never die silently
         queue.put(pickle.dumps(RunError(f"worker failed: {type(exc).__name__}: {exc}")))
 
@@ -159,11 +168,14 @@ def split(households: list[Household], workers: int) -> list[list[Household]]:
 
 def simulate(scenario: Scenario, households: list[Household], collector_db: Path | None,
              workers: int = 1, transport: Transport | None = None, *, executor: Any = None,
-             parts_dir: Path | None = None, capture_dir: Path | None = None) -> Iterator[Chunk]:
+             parts_dir: Path | None = None, capture_dir: Path | None = None,
+             capture: tuple[PcapngWriter, Path] | None = None) -> Iterator[Chunk]:
     """Yield the run's chunks in capture order (``chunk.until_us`` tells how far the run got).
 
     In one process the SDK uploads through ``transport`` (default: a collector app on
-    ``collector_db``); worker processes each open their own collector app on the same database.
+    ``collector_db``); worker processes each open their own collector app on the same database, and
+    write their frames straight into ``capture`` (the writer and its file's path), where its writer
+    reserves room for them: their chunks carry no frames.
     With ``executor`` (a Dask client or a process pool, see ``testbed.distributed``) the shards run
     as tasks writing part files under ``parts_dir`` (a split capture's parts into ``capture_dir``).
     """
@@ -180,16 +192,19 @@ def simulate(scenario: Scenario, households: list[Household], collector_db: Path
         transport = transport or collector_transport(collector_db)
         yield from shard_chunks(scenario, households, transport, window)
         return
-    if parts_dir is None:
-        raise RunError("a run with several workers needs a directory for its parts")
-    parts_dir.mkdir(parents=True, exist_ok=True)
+    if capture is None:
+        raise RunError("a run with several workers needs the capture's writer and path")
+    writer, capture_path = capture
+    writer.flush()  # the header first: the workers write after it
     ctx = mp.get_context("spawn")
     queues = [ctx.Queue(maxsize=4) for _ in shards]
+    placements = [ctx.Queue() for _ in shards]
     procs = [ctx.Process(target=_worker, args=(scenario, part, str(collector_db) if collector_db else None,
-                                               window, q, str(parts_dir / f"worker-{k}-")), daemon=True)
-             for k, (part, q) in enumerate(zip(shards, queues, strict=True))]
+                                               window, q, pq, str(capture_path)), daemon=True)
+             for part, q, pq in zip(shards, queues, placements, strict=True)]
     for p in procs:
         p.start()
+    ends: list[int] = []  # the capture's end after each window placed so far
     try:
         while True:
             parts = []
@@ -201,16 +216,20 @@ def simulate(scenario: Scenario, households: list[Household], collector_db: Path
                 if isinstance(obj, RunError):
                     raise obj
                 parts.append(obj)
+            if len(ends) >= 2:
+                # Window k from every worker means each has written window k - 2: hash it now, while the
+                # workers run, rather than reading the whole capture back at the end.
+                writer.hash_through(ends[-2])
             merged = merge_chunks(parts)
             merged.cycles = sum(p.cycles for p in parts)
+            for pq, placement in zip(placements, writer.reserve(merged.encoded or []), strict=True):
+                pq.put(placement)
+            ends.append(writer.bytes_written)
+            merged.encoded = None  # the workers write these frames; the writer has counted them
             yield merged
-            for e in merged.encoded or ():  # written by now: the window's files are done with
-                if e.path:
-                    os.unlink(e.path)
     finally:
         for p in procs:
             if p.is_alive():
                 p.terminate()
         for p in procs:
             p.join(timeout=5)
-        shutil.rmtree(parts_dir, ignore_errors=True)  # windows left over by a failed or interrupted run

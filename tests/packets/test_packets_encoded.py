@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testbed.packets.encoded_frames import EncodedFrames, merge_runs, spill
+from testbed.packets.encoded_frames import EncodedFrames, merge_runs, write_placed
 from testbed.packets.pcapng import EpbEncoder, PcapngWriter
 
 # Few distinct times, so that ties between parts are common; frames of every length mod 4.
@@ -39,9 +40,9 @@ def test_parts_in_files_are_copied_in_order(tmp_path) -> None:
     parts = []
     for k, rs in enumerate(records):
         path = tmp_path / f"part{k}.epb"
-        with open(path, "wb") as fh:
-            fh.write(b"junk before the blocks")
-            parts.append(spill(EpbEncoder().encode(rs), fh, str(path)))
+        frames = EpbEncoder().encode(rs)
+        path.write_bytes(b"junk before the blocks" + frames.blob)
+        parts.append(EncodedFrames(frames.times, frames.ends, path=str(path), offset=len(b"junk before the blocks")))
     in_memory = [EpbEncoder().encode(rs) for rs in records]
     with PcapngWriter(tmp_path / "from-files.pcapng") as w:
         w.write_encoded(parts[:1])
@@ -54,6 +55,23 @@ def test_parts_in_files_are_copied_in_order(tmp_path) -> None:
         w.write(9, bytes(70), "after")
     assert (tmp_path / "from-files.pcapng").read_bytes() == (tmp_path / "direct.pcapng").read_bytes()
     assert count == 9
+
+
+def test_reserved_room_written_by_the_parts_owners_matches_one_writer(tmp_path) -> None:
+    records = [[(1, bytes(60), "a"), (3, bytes(61), "b")], [(2, bytes(63), None), (3, bytes(64), "c"), (5, bytes(65), "d")]]
+    encoded = [EpbEncoder().encode(rs) for rs in records]
+    path = tmp_path / "placed.pcapng"
+    with PcapngWriter(path) as w:
+        placements = w.reserve([EncodedFrames(e.times, e.ends) for e in encoded])  # times and offsets only
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            for frames, placement in zip(reversed(encoded), reversed(placements), strict=True):  # any order
+                write_placed(fd, frames.blob, placement)
+        finally:
+            os.close(fd)
+        assert (w.frames_written, w.bytes_written) == (5, path.stat().st_size)
+    direct = _written(lambda w: w.write_many(sorted(records[0] + records[1], key=lambda r: r[0])))
+    assert path.read_bytes() == direct
 
 
 def test_nothing_to_merge_writes_nothing() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from testbed.run import run_scenario
@@ -25,6 +27,9 @@ def test_same_seed_same_bytes_other_seed_differs_and_workers_do_not_matter(tmp_p
     run_scenario(scenario, two, workers=2)
     assert _digests(two) == _digests(gozen_run)
     assert sorted(p.name for p in two.iterdir()) == sorted(p.name for p in gozen_run.iterdir())  # no parts left
+    for run in (again, two):  # the capture's digest is taken as it is written: it must be the file's
+        manifest = json.loads((run / "manifest.json").read_text())
+        assert manifest["artifacts"]["capture.pcapng"]["sha256"] == sha256_file(run / "capture.pcapng")
     other = tmp_path / "other-seed"
     run_scenario(small(seed=7), other)
     differs = _digests(other)
