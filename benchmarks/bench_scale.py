@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 out[f"pool-{n}-tasks"] = _task_overhead(sc_small, pool, root / f"parts-pool{n}", n)
     out["households_per_s"] = speed
     out["efficiency_2"] = {k: speed[f"{k}-2"] / speed[f"{k}-1"] / 2 for k in ("pool", "dask")}
+    # Against one plain process too: a slow one-worker Dask run would flatter Dask's own ratio.
+    out["efficiency_2"]["dask vs one process"] = speed["dask-2"] / speed["pool-1"] / 2
     out["load_after"] = os.getloadavg()[0]
     print(f"scale: {args.households} homes x {args.duration} = {hd:g} household-days on {out['cpus']} CPUs "
           f"(load {out['load_before']:.1f} -> {out['load_after']:.1f})")
