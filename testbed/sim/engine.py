@@ -1,10 +1,11 @@
 """The simulation backend: households in shards, windows merged by capture time, streamed out.
 
 With ``workers=1`` everything runs in this process. With more, each worker process runs a
-contiguous range of households and sends its window chunks through a bounded queue; the parent
-merges chunk ``k`` of every shard. Because shards are contiguous and every merge is a stable sort
-on capture time, ties resolve by household index then step order either way, so the output is the
-same bytes whatever the number of workers.
+contiguous range of households and sends its window chunks through a bounded queue: truth rows, and
+its frames' times and block offsets only. The parent merges chunk ``k`` of every shard, places the
+frames' runs in the capture, and each worker writes its own blocks there. Because shards are
+contiguous and every merge is stable on capture time, ties resolve by household index then step
+order either way, so the output is the same bytes whatever the number of workers.
 """
 
 from __future__ import annotations
