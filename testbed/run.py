@@ -132,7 +132,7 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
                 capture_dir = run.path("capture") if split_capture else None
                 for chunk in simulate(scenario, households, db, workers=workers, transport=transport,
                                       executor=executor, parts_dir=run.path(".parts"), capture_dir=capture_dir,
-                                      capture=(writer, run.path(rundir.CAPTURE)) if writer else None):
+                                      capture=writer):
                     if writer is not None:
                         if chunk.encoded is not None:
                             writer.write_encoded(chunk.encoded)

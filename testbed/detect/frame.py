@@ -93,6 +93,17 @@ def is_local_ip(ip: str) -> bool:
     return (o1 == 192 and o2 == 168) or (o1 == 172 and 16 <= o2 < 32) or (o1 == 169 and o2 == 254)
 
 
+class Locality(dict[str, bool]):
+    """``is_local_ip`` of each address, remembered: a home talks to few peers, and detectors ask per frame.
+
+    ``locality[ip]`` is a plain dict look-up once the address has been seen.
+    """
+
+    def __missing__(self, ip: str) -> bool:
+        self[ip] = local = is_local_ip(ip)
+        return local
+
+
 class Frame:
     """One captured frame, decoded as far as the detectors need.
 

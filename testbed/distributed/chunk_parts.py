@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 from testbed.errors import RunError
-from testbed.packets.encoded_frames import EncodedFrames
 from testbed.sim.household import Chunk
 
 MAGIC = b"TVCHUNK2"
@@ -33,13 +32,8 @@ class ChunkWriter:
         self.chunks = 0
         fh.write(MAGIC)
 
-    def write(self, chunk: Chunk) -> None:
-        """Append one window's chunk (its frames encoded by ``Chunk.encode``, or none)."""
-        blob = b""
-        if chunk.encoded:
-            (frames,) = chunk.encoded
-            blob = frames.blob
-            chunk.encoded = [EncodedFrames(frames.times, frames.ends)]
+    def write(self, chunk: Chunk, blob: bytes = b"") -> None:
+        """Append one window's chunk, and its frames' blocks as ``Chunk.take_frames`` gave them (or none)."""
         data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
         self._fh.write(_LENGTH.pack(len(data)))
         self._fh.write(data)

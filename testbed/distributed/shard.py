@@ -93,9 +93,9 @@ def run_shard(task: ShardTask) -> ShardResult:
                     last_ts = chunk.frames[-1][0]
                 pcap.write_many(chunk.frames)
                 chunk.frames = []  # the frames are in the capture part; the parent merges truth only
+                chunks.write(chunk)
             else:
-                chunk.encode(encoder)  # the parent only merges blocks, as with the process pool
-            chunks.write(chunk)
+                chunks.write(chunk, chunk.take_frames(encoder))  # blocks apart: the parent copies, not unpickles
         result.chunks = chunks.chunks
         stack.close()  # files and connections closed (capture part renamed) before the database is folded
         seal_sqlite(tmp_db)

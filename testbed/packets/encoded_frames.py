@@ -27,7 +27,8 @@ class EncodedFrames:
     """One part's frames as Enhanced Packet Blocks, in capture order.
 
     ``times[i]`` is frame ``i``'s capture time and ``ends[i]`` the offset just past its block. The blocks
-    are either ``blob`` in memory or, when ``path`` is set, the bytes of that file from ``offset`` on.
+    are ``blob`` where they were encoded, and the bytes of the file ``path`` from ``offset`` on once they
+    are in a shard's part file. ``times`` and ``ends`` alone are what the parent needs to place them.
     """
 
     times: array = field(default_factory=lambda: array("q"))
@@ -102,33 +103,24 @@ def _copy(src: int, dst: int, offset: int, length: int) -> None:
 
 
 def write_merged(parts: list[EncodedFrames], out: BinaryIO) -> int:
-    """Append ``parts``, merged by capture time, to ``out`` (flushed by the caller); returns the bytes.
+    """Append ``parts`` (in their part files), merged by capture time, to the real file ``out``.
 
-    Parts in files need ``out`` to be a real file: their bytes go straight to its descriptor.
+    ``out`` must be flushed by the caller: the bytes go straight to its descriptor. Returns their count.
     """
-    runs = merge_runs(parts) if len(parts) > 1 else [(0, 0, len(parts[0]))] if parts and len(parts[0]) else []
     fds: dict[int, int] = {}
-    pending: list[memoryview] = []
     written = 0
     try:
-        for k, i, j in runs:
+        for k, i, j in merge_runs(parts):
             part = parts[k]
-            start, length = part.span(i, j)
-            written += length
             if part.path is None:
-                pending.append(memoryview(part.blob)[start:start + length])
-                continue
-            if pending:  # what is in memory goes first: the copy below bypasses out's buffer
-                out.write(b"".join(pending))
-                pending.clear()
-            out.flush()
+                raise ValueError("write_merged copies from part files; these blocks have no file")
             if k not in fds:
                 fds[k] = os.open(part.path, os.O_RDONLY)
+            start, length = part.span(i, j)
             _copy(fds[k], out.fileno(), part.offset + start, length)
+            written += length
         if fds:
             out.seek(0, os.SEEK_END)  # the buffered writer learns where the copies left the file
-        if pending:
-            out.write(b"".join(pending))
     finally:
         for fd in fds.values():
             os.close(fd)

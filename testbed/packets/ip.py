@@ -64,7 +64,7 @@ TCP = Header(
 # declarations above: Ethernet (dst, src, type), IPv4 (ver_ihl .. dst), then the transport header.
 _ICMP_FRAME = (ETHERNET + IPV4 + ICMP_ECHO).struct.pack
 _UDP_FRAME = (ETHERNET + IPV4 + UDP).struct.pack
-_TCP_FRAME = TCP_FRAME_PACK = (ETHERNET + IPV4 + TCP).struct.pack
+TCP_FRAME_PACK = (ETHERNET + IPV4 + TCP).struct.pack  # also used by TcpSession's fast path
 
 # A bound global is twice as fast to call as int.from_bytes(x, "big"); big-endian is the default.
 _from_bytes = int.from_bytes
@@ -72,13 +72,6 @@ _IP_WORD0 = 0x4500  # ver_ihl and tos, as the first 16-bit word of the IPv4 head
 # IP packets shorter than this make short frames, which the sending NIC pads to the Ethernet minimum.
 _MIN_IP_TOTAL = MIN_FRAME - ETHERNET.size
 _PADDING = bytes(MIN_FRAME)
-
-
-
-def min_ip_padding(total: int) -> bytes:
-    """What the NIC adds after an IP packet of ``total`` bytes to reach the Ethernet minimum frame."""
-    return _PADDING[: _MIN_IP_TOTAL - total] if total < _MIN_IP_TOTAL else b""
-
 
 # Linux ping's 56 data bytes: a struct timeval (zeroed here) then the bytes 0x10, 0x11, ... 0x37.
 DEFAULT_PING_PAYLOAD = bytes(16) + bytes(range(0x10, 0x38))
@@ -197,7 +190,7 @@ def tcp_frame(
         - (addr_sum + PROTO_TCP + tcp_len + sport + dport + seq + ack + off_flags + window + opt_sum + body)
         % 0xFFFF
     )
-    frame = _TCP_FRAME(
+    frame = TCP_FRAME_PACK(
         dst_mac, src_mac, ETHERTYPE_IPV4,
         0x45, 0, total, ip_id, IP_DF, ttl, PROTO_TCP, ip_sum, src_ip, dst_ip,
         sport, dport, seq, ack, off_flags, window, tcp_sum, 0,

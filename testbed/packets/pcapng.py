@@ -73,7 +73,6 @@ _END_OF_OPTIONS = _OPTION_HEAD.pack(OPT_ENDOFOPT, 0)
 _COMMENT_CACHE_LIMIT = 4096  # labels repeat within an event; bounded so memory stays flat over a run
 _BATCH = 1024  # frames per file write: big enough to amortise, small enough to stay in cache
 _first = itemgetter(0)
-_second = itemgetter(1)
 
 
 def _option(code: int, value: bytes) -> bytes:
@@ -83,7 +82,6 @@ def _option(code: int, value: bytes) -> bytes:
 def _block(block_type: int, body: bytes) -> bytes:
     total = 12 + len(body)
     return _U32.pack(block_type) + _U32.pack(total) + body + _U32.pack(total)
-
 
 
 class EpbEncoder:
@@ -193,8 +191,13 @@ class PcapngWriter:
             self._write(self._encoder.encode(batch, interface).blob)
             self.frames_written += len(batch)
 
+    @property
+    def path(self) -> str:
+        """The path of the file written (others write into it after ``reserve``; it is read to hash)."""
+        return self._file.name
+
     def write_encoded(self, parts: list[EncodedFrames]) -> None:
-        """Write blocks that ``EpbEncoder`` made elsewhere (in worker processes), merged by capture time.
+        """Copy blocks that ``EpbEncoder`` made elsewhere (shard part files), merged by capture time.
 
         Ties keep the order of ``parts``, as a stable sort of their concatenation would.
         """
@@ -224,12 +227,12 @@ class PcapngWriter:
         if offset <= self._hashed:
             return
         self._file.flush()
-        fd = os.open(self._file.name, os.O_RDONLY)
+        fd = os.open(self.path, os.O_RDONLY)
         try:
             while self._hashed < offset:
                 block = os.pread(fd, min(offset - self._hashed, 1 << 20), self._hashed)
                 if not block:
-                    raise OSError(f"{self._file.name}: shorter than the {offset} bytes written into it")
+                    raise OSError(f"{self.path}: shorter than the {offset} bytes written into it")
                 self._sha256.update(block)
                 self._hashed += len(block)
         finally:

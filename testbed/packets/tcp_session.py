@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from .ethernet import ETHERTYPE_IPV4
+from .ethernet import ETHERTYPE_IPV4, pad
 from .ip import (
     ACK,
     FIN,
@@ -21,7 +21,6 @@ from .ip import (
     RST,
     SYN,
     TCP_FRAME_PACK,
-    min_ip_padding,
     tcp_frame,
     tcp_syn_options,
 )
@@ -77,7 +76,7 @@ class _End:
             0x45, 0, total, ip_id, IP_DF, self.ttl, PROTO_TCP, ip_sum, self.src_ip, self.dst_ip,
             self.sport, self.dport, seq, ack, 5 << 12 | flags, self.window, tcp_sum, 0,
         )  # fmt: skip
-        return frame + payload if n >= 6 else frame + payload + min_ip_padding(total)
+        return pad(frame + payload)  # only a segment of under 6 bytes needs it
 
 
 class TcpSession:

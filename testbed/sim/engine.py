@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from testbed.errors import RunError
-from testbed.packets.encoded_frames import EncodedFrames, write_placed
+from testbed.packets.encoded_frames import write_placed
 from testbed.packets.pcapng import EpbEncoder, PcapngWriter
 from testbed.population.model import Household
 from testbed.scenario.model import Scenario
@@ -126,13 +126,11 @@ def _worker(scenario: Scenario, households: list[Household], collector_db: str |
             # simulates the next window meanwhile: window k is written when k + 1 has been sent.
             waiting: bytes | None = None
             for chunk in shard_chunks(scenario, households, transport, window):
-                frames = encoder.encode(chunk.frames)
-                chunk.frames = []
-                chunk.encoded = [EncodedFrames(frames.times, frames.ends)]
+                blob = chunk.take_frames(encoder)
                 queue.put(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
                 if waiting is not None:
                     write_placed(fd, waiting, placements.get())
-                waiting = frames.blob
+                waiting = blob
             if waiting is not None:
                 write_placed(fd, waiting, placements.get())
         finally:
@@ -170,13 +168,13 @@ def split(households: list[Household], workers: int) -> list[list[Household]]:
 def simulate(scenario: Scenario, households: list[Household], collector_db: Path | None,
              workers: int = 1, transport: Transport | None = None, *, executor: Any = None,
              parts_dir: Path | None = None, capture_dir: Path | None = None,
-             capture: tuple[PcapngWriter, Path] | None = None) -> Iterator[Chunk]:
+             capture: PcapngWriter | None = None) -> Iterator[Chunk]:
     """Yield the run's chunks in capture order (``chunk.until_us`` tells how far the run got).
 
     In one process the SDK uploads through ``transport`` (default: a collector app on
     ``collector_db``); worker processes each open their own collector app on the same database, and
-    write their frames straight into ``capture`` (the writer and its file's path), where its writer
-    reserves room for them: their chunks carry no frames.
+    write their frames straight into the file of ``capture`` (a writer on a real file), where the
+    writer reserves room for them: their chunks carry no frames.
     With ``executor`` (a Dask client or a process pool, see ``testbed.distributed``) the shards run
     as tasks writing part files under ``parts_dir`` (a split capture's parts into ``capture_dir``).
     """
@@ -194,14 +192,14 @@ def simulate(scenario: Scenario, households: list[Household], collector_db: Path
         yield from shard_chunks(scenario, households, transport, window)
         return
     if capture is None:
-        raise RunError("a run with several workers needs the capture's writer and path")
-    writer, capture_path = capture
+        raise RunError("a run with several workers needs the capture's writer")
+    writer = capture
     writer.flush()  # the header first: the workers write after it
     ctx = mp.get_context("spawn")
     queues = [ctx.Queue(maxsize=4) for _ in shards]
     placements = [ctx.Queue() for _ in shards]
     procs = [ctx.Process(target=_worker, args=(scenario, part, str(collector_db) if collector_db else None,
-                                               window, q, pq, str(capture_path)), daemon=True)
+                                               window, q, pq, writer.path), daemon=True)
              for part, q, pq in zip(shards, queues, placements, strict=True)]
     for p in procs:
         p.start()

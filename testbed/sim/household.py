@@ -41,13 +41,18 @@ class Chunk:
     flows: list[tuple] = field(default_factory=list)  # (community_id, first_us, last_us, src, dst, proto, label, event_id)
     cycles: int = 0  # SDK cycles begun so far (a running total, for progress)
     until_us: int = 0  # the window's end: everything before it is in this or an earlier chunk
-    encoded: list[EncodedFrames] | None = None  # or the frames as pcapng blocks, one part per shard
+    encoded: list[EncodedFrames] | None = None  # or the frames' times and block offsets, one part per shard
 
-    def encode(self, encoder: EpbEncoder) -> Chunk:
-        """Move the frames into ``encoded`` (done in workers, so the parent only merges bytes)."""
-        self.encoded = [encoder.encode(self.frames)]
+    def take_frames(self, encoder: EpbEncoder) -> bytes:
+        """Encode the frames as pcapng blocks (in a worker) and return them; ``encoded`` keeps their index.
+
+        The blocks travel apart from the chunk: a worker writes them into the capture, or into its part
+        file after the pickled chunk, so the parent never unpickles frame bytes.
+        """
+        frames = encoder.encode(self.frames)
+        self.encoded = [EncodedFrames(frames.times, frames.ends)]
         self.frames = []
-        return self
+        return frames.blob
 
 
 def _endpoint(ip: str, port: int, proto: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,29 +26,49 @@ def _written(write) -> bytes:
     return buf.getvalue()
 
 
+def _in_file(directory: Path, name: str, frames: EncodedFrames) -> EncodedFrames:
+    """``frames`` as a shard part file holds them: after other bytes, known by path and offset."""
+    path = directory / name
+    path.write_bytes(b"junk before the blocks" + frames.blob)
+    return EncodedFrames(frames.times, frames.ends, path=str(path), offset=len(b"junk before the blocks"))
+
+
+def _placed(path: Path, encoded: list[EncodedFrames]) -> PcapngWriter:
+    """What the process pool does: the writer reserves room, each part's owner writes its runs there."""
+    with PcapngWriter(path) as w:
+        placements = w.reserve([EncodedFrames(e.times, e.ends) for e in encoded])  # times and offsets only
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            for frames, placement in zip(reversed(encoded), reversed(placements), strict=True):  # any order
+                write_placed(fd, frames.blob, placement)
+        finally:
+            os.close(fd)
+    return w
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_part, min_size=1, max_size=4))
 def test_merged_parts_match_a_stable_sort_of_all_frames(parts: list[list[tuple]]) -> None:
     encoded = [EpbEncoder().encode(p) for p in parts]
     # What the single-process run does: concatenate the parts in order, stable-sort by time, write.
-    expected = sorted((r for p in parts for r in p), key=lambda r: r[0])
-    assert _written(lambda w: w.write_encoded(encoded)) == _written(lambda w: w.write_many(expected))
+    expected = _written(lambda w: w.write_many(sorted((r for p in parts for r in p), key=lambda r: r[0])))
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        _placed(d / "placed.pcapng", encoded)
+        assert (d / "placed.pcapng").read_bytes() == expected
+        with PcapngWriter(d / "copied.pcapng") as w:
+            w.write_encoded([_in_file(d, f"part{k}", e) for k, e in enumerate(encoded)])
+        assert (d / "copied.pcapng").read_bytes() == expected
     runs = merge_runs(encoded)
-    assert sum(j - i for _, i, j in runs) == len(expected)
+    assert sum(j - i for _, i, j in runs) == sum(len(p) for p in parts)
 
 
 def test_parts_in_files_are_copied_in_order(tmp_path) -> None:
     records = [[(1, bytes(60), "a"), (3, bytes(61), "b"), (3, bytes(62), "b")], [(2, bytes(63), None), (3, bytes(64), "c")]]
-    parts = []
-    for k, rs in enumerate(records):
-        path = tmp_path / f"part{k}.epb"
-        frames = EpbEncoder().encode(rs)
-        path.write_bytes(b"junk before the blocks" + frames.blob)
-        parts.append(EncodedFrames(frames.times, frames.ends, path=str(path), offset=len(b"junk before the blocks")))
-    in_memory = [EpbEncoder().encode(rs) for rs in records]
+    parts = [_in_file(tmp_path, f"part{k}.epb", EpbEncoder().encode(rs)) for k, rs in enumerate(records)]
     with PcapngWriter(tmp_path / "from-files.pcapng") as w:
         w.write_encoded(parts[:1])
-        w.write_encoded([parts[1], in_memory[0]])  # mixed: file and memory parts
+        w.write_encoded([parts[1], parts[0]])  # ties: the first part given goes first
         w.write(9, bytes(70), "after")  # the buffered writer carries on after the copied bytes
         count = w.frames_written
     with PcapngWriter(tmp_path / "direct.pcapng") as w:
@@ -59,17 +81,9 @@ def test_parts_in_files_are_copied_in_order(tmp_path) -> None:
 
 def test_reserved_room_written_by_the_parts_owners_matches_one_writer(tmp_path) -> None:
     records = [[(1, bytes(60), "a"), (3, bytes(61), "b")], [(2, bytes(63), None), (3, bytes(64), "c"), (5, bytes(65), "d")]]
-    encoded = [EpbEncoder().encode(rs) for rs in records]
     path = tmp_path / "placed.pcapng"
-    with PcapngWriter(path) as w:
-        placements = w.reserve([EncodedFrames(e.times, e.ends) for e in encoded])  # times and offsets only
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            for frames, placement in zip(reversed(encoded), reversed(placements), strict=True):  # any order
-                write_placed(fd, frames.blob, placement)
-        finally:
-            os.close(fd)
-        assert (w.frames_written, w.bytes_written) == (5, path.stat().st_size)
+    w = _placed(path, [EpbEncoder().encode(rs) for rs in records])
+    assert (w.frames_written, w.bytes_written) == (5, path.stat().st_size)
     direct = _written(lambda w: w.write_many(sorted(records[0] + records[1], key=lambda r: r[0])))
     assert path.read_bytes() == direct
 
@@ -79,9 +93,9 @@ def test_nothing_to_merge_writes_nothing() -> None:
     assert _written(lambda w: w.write_encoded([EncodedFrames(), EncodedFrames()])) == _written(lambda w: None)
 
 
-def test_write_encoded_counts_frames() -> None:
-    buf = io.BytesIO()
-    writer = PcapngWriter(buf)
-    writer.write_encoded([EpbEncoder().encode([(1, bytes(60), "a"), (2, bytes(61), None)])])
+def test_write_encoded_counts_frames(tmp_path) -> None:
+    part = _in_file(tmp_path, "part", EpbEncoder().encode([(1, bytes(60), "a"), (2, bytes(61), None)]))
+    with PcapngWriter(tmp_path / "out.pcapng") as writer:
+        writer.write_encoded([part])
     assert writer.frames_written == 2
-    assert writer.bytes_written == len(buf.getvalue())
+    assert writer.bytes_written == (tmp_path / "out.pcapng").stat().st_size

@@ -17,8 +17,10 @@ def test_sum_of_any_slice_is_its_ones_complement_sum(length: int, seed: int, dat
     start = data.draw(st.integers(0, len(stream)))
     stop = data.draw(st.integers(start, len(stream)))
     assert stream.sum_of(start, stop) == int.from_bytes(stream[start:stop]) % 0xFFFF
-    size = data.draw(st.sampled_from([1, 2, 536, 1459, 1460]))
-    sums = stream.segment_sums(size) if len(stream) // size < 5000 else []
+    # Tiny segments only on short streams: every drawn case is checked, and in reasonable time.
+    size = data.draw(st.sampled_from([1, 2, 536, 1459, 1460] if len(stream) < 5000 else [536, 1459, 1460]))
+    sums = stream.segment_sums(size)
+    assert len(sums) == -(-len(stream) // size)
     for k, s in enumerate(sums):
         assert s == int.from_bytes(stream[k * size:(k + 1) * size]) % 0xFFFF
 
