@@ -19,7 +19,7 @@ import statistics
 
 from .base import Detector, Watch
 from .flowid import community_id
-from .frame import PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_SYN, Locality
+from .frame import PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_SYN, is_local_ip
 
 
 def robust_cv(intervals: list[float]) -> float:
@@ -54,7 +54,7 @@ class BeaconDetector(Detector):
         udp_flows: set[tuple] = set()
         answers: set[bytes] = set()
         n_hist = max(2, self.min_count - 1)
-        local = Locality()
+        local: dict[str, bool] = {}  # address -> is_local_ip(address), cached: a home has few peers
         use_udp = self.udp
         while (f := (yield)) is not None:
             proto = f.ip_proto
@@ -78,7 +78,12 @@ class BeaconDetector(Detector):
             elif not use_udp:
                 continue
             src, dst = f.ip_src, f.ip_dst
-            ls, ld = local[src], local[dst]
+            ls = local.get(src)
+            if ls is None:
+                ls = local[src] = is_local_ip(src)
+            ld = local.get(dst)
+            if ld is None:
+                ld = local[dst] = is_local_ip(dst)
             if ls == ld:
                 continue  # within the home (or outside it): never an outbound connection, either way
             if proto == PROTO_UDP:

@@ -84,6 +84,10 @@ def is_local_ip(ip: str) -> bool:
 
     (``ipaddress.is_private`` would also call the TEST-NET ranges private, but here they stand for the
     internet, so a hand-written test is both right and faster.)
+
+    The per-frame detectors (beacon, pii-leak) keep their own plain-dict cache of it inline: a dict
+    subclass with ``__missing__`` measured 4% slower over a one-pass run (it loses the interpreter's
+    dict fast path), and a helper function costs a call per address.
     """
     a, _, rest = ip.partition(".")
     o1 = int(a)
@@ -91,17 +95,6 @@ def is_local_ip(ip: str) -> bool:
         return True
     o2 = int(rest.partition(".")[0])
     return (o1 == 192 and o2 == 168) or (o1 == 172 and 16 <= o2 < 32) or (o1 == 169 and o2 == 254)
-
-
-class Locality(dict[str, bool]):
-    """``is_local_ip`` of each address, remembered: a home talks to few peers, and detectors ask per frame.
-
-    ``locality[ip]`` is a plain dict look-up once the address has been seen.
-    """
-
-    def __missing__(self, ip: str) -> bool:
-        self[ip] = local = is_local_ip(ip)
-        return local
 
 
 class Frame:

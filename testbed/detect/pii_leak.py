@@ -19,7 +19,7 @@ from itertools import islice
 
 from .base import Detector, Watch
 from .flowid import community_id
-from .frame import PROTO_TCP, PROTO_UDP, TCP_FIN, TCP_RST, Locality
+from .frame import PROTO_TCP, PROTO_UDP, TCP_FIN, TCP_RST, is_local_ip
 from .identifiers import TEACHING_PORTS, IdentifierBook
 from .payload_views import views
 
@@ -125,7 +125,7 @@ class PiiLeakDetector(Detector):
         matcher = _Matcher(book)
         alerts = []
         flows: dict[tuple, _Flow] = {}
-        local = Locality()
+        local: dict[str, bool] = {}
         max_bytes = self.max_flow_bytes
 
         def analyse(key: tuple, data: bytes, ts: float, src_mac: str, proto: int) -> None:
@@ -168,7 +168,12 @@ class PiiLeakDetector(Detector):
                     book.learn(f)
                 continue
             src, dst = f.ip_src, f.ip_dst
-            ls, ld = local[src], local[dst]
+            ls = local.get(src)
+            if ls is None:
+                ls = local[src] = is_local_ip(src)
+            ld = local.get(dst)
+            if ld is None:
+                ld = local[dst] = is_local_ip(dst)
             if ls and not ld:  # outbound
                 key = (src, f.sport, dst, f.dport)
                 if proto == PROTO_UDP:
