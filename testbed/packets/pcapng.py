@@ -8,6 +8,7 @@ Block layouts follow draft-ietf-opsawg-pcapng. Nothing is buffered across calls 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import struct
 from array import array
@@ -127,6 +128,11 @@ class EpbEncoder:
         return EncodedFrames(array("q", map(_first, records)), ends, b"".join(parts))
 
 
+RELEASE_EVERY = 64 << 20  # bytes of capture between two hints to the kernel (see ``PcapngWriter._release``)
+RELEASE_LAG = 64 << 20  # the latest bytes, left cached
+RELEASE_REVISIT = 512 << 20  # bytes already released that each hint covers again (dirty the first time)
+
+
 class PcapngWriter:
     """Writes frames with their labels to a pcapng stream, microsecond timestamps.
 
@@ -154,6 +160,7 @@ class PcapngWriter:
         # The file's sha256, kept as it is written, so that the run's manifest need not read it back.
         self._sha256 = hashlib.sha256()
         self._hashed = 0
+        self._released = 0  # the file's bytes before this are handed back to the kernel (``_release``)
         shb = _block(
             BLOCK_SHB,
             SHB_FIELDS.template + _option(OPT_SHB_USERAPPL, application.encode()) + _END_OF_OPTIONS,
@@ -177,6 +184,7 @@ class PcapngWriter:
         self._sha256.update(data)
         self.bytes_written += len(data)
         self._hashed = self.bytes_written
+        self._release()
 
     def write(self, ts_us: int, frame: bytes, comment: str | None = None, interface: int = 0) -> None:
         """Write one frame captured at ``ts_us`` (microseconds since the epoch), labelled ``comment``."""
@@ -237,6 +245,26 @@ class PcapngWriter:
                 self._hashed += len(block)
         finally:
             os.close(fd)
+        self._release()
+
+    def _release(self) -> None:
+        """Tell the kernel that the capture's hashed bytes, but the last ``RELEASE_LAG``, are done with.
+
+        A capture is written once and never read back by this run: cached, a capture larger than the
+        free memory makes the kernel reclaim pages under the run, and with every core busy (workers)
+        that reclaim took a quarter more CPU time (measured at 200 household-days, 23 GB). Dropped as
+        they go, the pages never fill the cache. A page still dirty is skipped (the call starts its
+        write-back instead), so each call covers the last few ranges again.
+        """
+        end = self._hashed - RELEASE_LAG
+        if end - self._released < RELEASE_EVERY or not hasattr(os, "posix_fadvise"):
+            return
+        try:
+            start = max(0, self._released - RELEASE_REVISIT)
+            os.posix_fadvise(self._file.fileno(), start, end - start, os.POSIX_FADV_DONTNEED)
+        except (OSError, ValueError, io.UnsupportedOperation):  # not a plain file: nothing to release
+            pass
+        self._released = end
 
     def sha256(self) -> str:
         """Hex sha256 of everything written so far (reading back the rest of any reserved room)."""

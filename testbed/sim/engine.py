@@ -15,6 +15,7 @@ import multiprocessing as mp
 import os
 import pickle
 import queue
+from collections import deque
 from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
@@ -113,8 +114,12 @@ def shard_chunks(scenario: Scenario, households: list[Household], transport: Tra
             return
 
 
+MAX_AHEAD_WINDOWS = 32  # windows a worker may run ahead of the slowest one (see ``_worker``)
+MAX_AHEAD_BYTES = 64 << 20  # and the bound on the encoded frames it holds meanwhile
+
+
 def _worker(scenario: Scenario, households: list[Household], collector_db: str | None, window: int,
-            queue: mp.Queue, placements: mp.Queue, capture_path: str) -> None:
+            chunks: mp.Queue, placements: mp.Queue, capture_path: str) -> None:
     try:
         transport = collector_transport(Path(collector_db) if collector_db else None)
         encoder = EpbEncoder()
@@ -122,22 +127,37 @@ def _worker(scenario: Scenario, households: list[Household], collector_db: str |
         try:
             # Each window's frames are encoded here; the queue carries only their times and offsets. The
             # parent places the merged runs in the capture and says where; this worker writes its own bytes
-            # there, so frames are copied once, as in one process, and never pass through a pipe. It
-            # simulates the next window meanwhile: window k is written when k + 1 has been sent.
-            waiting: bytes | None = None
+            # there, so frames are copied once, as in one process, and never pass through a pipe.
+            # A window is placed only once every worker has sent it, and households differ in how busy
+            # each window is: so a worker keeps simulating, up to a bound, instead of waiting for the
+            # slowest one, and writes its blocks as their places arrive (measured at 20 homes: the lock-
+            # step version waited 10% of its time).
+            waiting: deque[bytes] = deque()  # sent, not yet placed, oldest first
+            held = written = 0
             for chunk in shard_chunks(scenario, households, transport, window):
                 blob = chunk.take_frames(encoder)
-                queue.put(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
-                if waiting is not None:
-                    write_placed(fd, waiting, placements.get())
-                waiting = blob
-            if waiting is not None:
-                write_placed(fd, waiting, placements.get())
+                chunks.put(pickle.dumps((written, chunk), protocol=pickle.HIGHEST_PROTOCOL))
+                waiting.append(blob)
+                held += len(blob)
+                while waiting:
+                    if len(waiting) > MAX_AHEAD_WINDOWS or held > MAX_AHEAD_BYTES:
+                        placement = placements.get()
+                    else:
+                        try:
+                            placement = placements.get_nowait()
+                        except queue.Empty:
+                            break
+                    done = waiting.popleft()
+                    write_placed(fd, done, placement)
+                    held -= len(done)
+                    written += 1
+            while waiting:
+                write_placed(fd, waiting.popleft(), placements.get())
         finally:
             os.close(fd)
-        queue.put(None)  # only now: the parent's capture is complete once every worker has said so
+        chunks.put(None)  # only now: the parent's capture is complete once every worker has said so
     except BaseException as exc:  # the parent reports it; a worker must never die silently
-        queue.put(pickle.dumps(RunError(f"worker failed: {type(exc).__name__}: {exc}")))
+        chunks.put(pickle.dumps(RunError(f"worker failed: {type(exc).__name__}: {exc}")))
 
 
 def _receive(q: mp.Queue, proc: mp.Process) -> bytes | None:
@@ -196,7 +216,7 @@ def simulate(scenario: Scenario, households: list[Household], collector_db: Path
     writer = capture
     writer.flush()  # the header first: the workers write after it
     ctx = mp.get_context("spawn")
-    queues = [ctx.Queue(maxsize=4) for _ in shards]
+    queues = [ctx.Queue(maxsize=MAX_AHEAD_WINDOWS + 2) for _ in shards]
     placements = [ctx.Queue() for _ in shards]
     procs = [ctx.Process(target=_worker, args=(scenario, part, str(collector_db) if collector_db else None,
                                                window, q, pq, writer.path), daemon=True)
@@ -204,21 +224,28 @@ def simulate(scenario: Scenario, households: list[Household], collector_db: Path
     for p in procs:
         p.start()
     ends: list[int] = []  # the capture's end after each window placed so far
+    written = [0] * len(procs)  # windows each worker has written into the capture
     try:
         while True:
             parts = []
-            for q, proc in zip(queues, procs, strict=True):
+            for k, (q, proc) in enumerate(zip(queues, procs, strict=True)):
                 item = _receive(q, proc)
                 if item is None:
+                    # Every shard has the same windows, so all end together; the capture is whole only
+                    # once each worker has written its last blocks and said so.
+                    if k or any(_receive(q2, proc2) is not None
+                                for q2, proc2 in zip(queues[1:], procs[1:], strict=True)):
+                        raise RunError("simulation workers disagree on the number of windows")
                     return
                 obj = pickle.loads(item)
                 if isinstance(obj, RunError):
                     raise obj
-                parts.append(obj)
-            if len(ends) >= 2:
-                # Window k from every worker means each has written window k - 2: hash it now, while the
-                # workers run, rather than reading the whole capture back at the end.
-                writer.hash_through(ends[-2])
+                written[k], chunk = obj
+                parts.append(chunk)
+            if min(written):
+                # Hash what every worker has written while they run, rather than reading the whole
+                # capture back at the end.
+                writer.hash_through(ends[min(written) - 1])
             merged = merge_chunks(parts)
             merged.cycles = sum(p.cycles for p in parts)
             for pq, placement in zip(placements, writer.reserve(merged.encoded or []), strict=True):

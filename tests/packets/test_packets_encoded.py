@@ -99,3 +99,50 @@ def test_write_encoded_counts_frames(tmp_path) -> None:
         writer.write_encoded([part])
     assert writer.frames_written == 2
     assert writer.bytes_written == (tmp_path / "out.pcapng").stat().st_size
+
+
+def test_written_capture_is_released_to_the_kernel_behind_the_writer(tmp_path, monkeypatch) -> None:
+    """Both ways of writing (one process; room reserved for others, then hashed) hand the bytes behind
+    them back to the kernel's cache as they go, never the latest ones, and the bytes and digest stay right."""
+    import hashlib
+
+    from testbed.packets import pcapng
+
+    monkeypatch.setattr(pcapng, "RELEASE_EVERY", 4096)
+    monkeypatch.setattr(pcapng, "RELEASE_LAG", 2048)
+    monkeypatch.setattr(pcapng, "RELEASE_REVISIT", 8192)
+    hints: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+    monkeypatch.setattr(os, "posix_fadvise", lambda fd, off, n, advice: (
+        hints.append((off, off + n)), real(fd, off, n, advice))[1])
+    records = [(t, bytes(200 + t % 7), f"label-{t}") for t in range(400)]
+    for how in ("one process", "reserved"):
+        hints.clear()
+        path = tmp_path / f"{how}.pcapng"
+        if how == "one process":
+            with PcapngWriter(path) as w:
+                for i in range(0, 400, 10):
+                    w.write_many(records[i:i + 10])
+                digest = w.sha256()
+        else:  # as the process pool runs: windows reserved, written by their owners, hashed behind them
+            with PcapngWriter(path) as w:
+                w.flush()
+                fd = os.open(path, os.O_WRONLY)
+                try:
+                    for i in range(0, 400, 40):
+                        encoded = [EpbEncoder().encode(records[i:i + 20]), EpbEncoder().encode(records[i + 20:i + 40])]
+                        placements = w.reserve([EncodedFrames(e.times, e.ends) for e in encoded])
+                        for frames, placement in zip(encoded, placements, strict=True):
+                            write_placed(fd, frames.blob, placement)
+                        w.hash_through(w.bytes_written)
+                finally:
+                    os.close(fd)
+                digest = w.sha256()
+        data = path.read_bytes()
+        assert digest == hashlib.sha256(data).hexdigest()
+        assert hints, how
+        assert all(0 <= a < b <= len(data) - 2048 for a, b in hints), how  # never the latest bytes
+        covered = max(b for _, b in hints)
+        assert covered >= len(data) - 2048 - 4096, how  # everything but the lag and one step
+        assert all(b2 > b1 for (_, b1), (_, b2) in zip(hints, hints[1:], strict=False)), how  # moving on
+        assert hints[0][0] == 0
