@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from typing import Any
 
 import pytest
@@ -23,3 +24,10 @@ def require_tshark() -> str:
     if not path:
         pytest.fail("tshark is required (apt-get install tshark; .ci/run installs it)")
     return path
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that must take Ctrl-C: a shell starting a job in the background (``cmd &``,
+    as a CI runner may) hands it SIGINT ignored, and the child would inherit that and never be
+    interrupted. The tests of Ctrl-C handling give their child the default disposition back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

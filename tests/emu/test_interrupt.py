@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from tests.helpers import default_sigint
+
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
@@ -22,7 +24,7 @@ def test_ctrl_c_cleans_up(node_image, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-c", "from testbed.cli import main; main()", "run", "gozen-2021", "--backend", "docker",
          "--households", "1", "--duration", "120s", "--interval", "30s", "--out", str(out), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=default_sigint)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:

@@ -17,7 +17,7 @@ from testbed.population import build_population
 from testbed.sim.executor import SimExecutor
 from testbed.sim.lan import SimLan
 from testbed.steps import Sweep
-from tests.helpers import small
+from tests.helpers import default_sigint, small
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "testbed.cli"]
@@ -63,7 +63,7 @@ def test_missing_scenario_file_is_a_clear_error(tmp_path):
 def test_ctrl_c_leaves_no_run_directory(tmp_path):
     out = tmp_path / "interrupted"
     proc = subprocess.Popen([*CLI, "run", "gozen-2021", "--out", str(out), "--quiet"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.time() + 60
     while time.time() < deadline and not list(tmp_path.glob(".interrupted.partial-*/capture.pcapng")):
         time.sleep(0.05)
