@@ -8,7 +8,6 @@ Block layouts follow draft-ietf-opsawg-pcapng. Nothing is buffered across calls 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import struct
 from array import array
@@ -262,7 +261,7 @@ class PcapngWriter:
         try:
             start = max(0, self._released - RELEASE_REVISIT)
             os.posix_fadvise(self._file.fileno(), start, end - start, os.POSIX_FADV_DONTNEED)
-        except (OSError, ValueError, io.UnsupportedOperation):  # not a plain file: nothing to release
+        except (OSError, ValueError):  # not a plain file (io.UnsupportedOperation is both): nothing to release
             pass
         self._released = end
 

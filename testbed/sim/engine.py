@@ -233,9 +233,13 @@ def simulate(scenario: Scenario, households: list[Household], collector_db: Path
                 if item is None:
                     # Every shard has the same windows, so all end together; the capture is whole only
                     # once each worker has written its last blocks and said so.
-                    if k or any(_receive(q2, proc2) is not None
-                                for q2, proc2 in zip(queues[1:], procs[1:], strict=True)):
-                        raise RunError("simulation workers disagree on the number of windows")
+                    disagree = RunError("simulation workers disagree on the number of windows")
+                    if k:
+                        raise disagree
+                    for q2, proc2 in zip(queues[1:], procs[1:], strict=True):
+                        if (last := _receive(q2, proc2)) is not None:  # an error in its last writes, or more
+                            obj = pickle.loads(last)
+                            raise obj if isinstance(obj, RunError) else disagree
                     return
                 obj = pickle.loads(item)
                 if isinstance(obj, RunError):

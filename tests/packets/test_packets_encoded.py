@@ -33,16 +33,22 @@ def _in_file(directory: Path, name: str, frames: EncodedFrames) -> EncodedFrames
     return EncodedFrames(frames.times, frames.ends, path=str(path), offset=len(b"junk before the blocks"))
 
 
+def _place(w: PcapngWriter, encoded: list[EncodedFrames]) -> None:
+    """What the process pool does per window: the writer reserves room, each part's owner writes its runs."""
+    w.flush()
+    placements = w.reserve([EncodedFrames(e.times, e.ends) for e in encoded])  # times and offsets only
+    fd = os.open(w.path, os.O_WRONLY)
+    try:
+        for frames, placement in zip(reversed(encoded), reversed(placements), strict=True):  # any order
+            write_placed(fd, frames.blob, placement)
+    finally:
+        os.close(fd)
+
+
 def _placed(path: Path, encoded: list[EncodedFrames]) -> PcapngWriter:
-    """What the process pool does: the writer reserves room, each part's owner writes its runs there."""
+    """A capture of one window written as the process pool writes it."""
     with PcapngWriter(path) as w:
-        placements = w.reserve([EncodedFrames(e.times, e.ends) for e in encoded])  # times and offsets only
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            for frames, placement in zip(reversed(encoded), reversed(placements), strict=True):  # any order
-                write_placed(fd, frames.blob, placement)
-        finally:
-            os.close(fd)
+        _place(w, encoded)
     return w
 
 
@@ -113,8 +119,12 @@ def test_written_capture_is_released_to_the_kernel_behind_the_writer(tmp_path, m
     monkeypatch.setattr(pcapng, "RELEASE_REVISIT", 8192)
     hints: list[tuple[int, int]] = []
     real = os.posix_fadvise
-    monkeypatch.setattr(os, "posix_fadvise", lambda fd, off, n, advice: (
-        hints.append((off, off + n)), real(fd, off, n, advice))[1])
+
+    def recorded(fd: int, offset: int, length: int, advice: int) -> None:
+        hints.append((offset, offset + length))
+        real(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", recorded)
     records = [(t, bytes(200 + t % 7), f"label-{t}") for t in range(400)]
     for how in ("one process", "reserved"):
         hints.clear()
@@ -124,19 +134,11 @@ def test_written_capture_is_released_to_the_kernel_behind_the_writer(tmp_path, m
                 for i in range(0, 400, 10):
                     w.write_many(records[i:i + 10])
                 digest = w.sha256()
-        else:  # as the process pool runs: windows reserved, written by their owners, hashed behind them
+        else:  # as the process pool runs: windows placed, written by their owners, hashed behind them
             with PcapngWriter(path) as w:
-                w.flush()
-                fd = os.open(path, os.O_WRONLY)
-                try:
-                    for i in range(0, 400, 40):
-                        encoded = [EpbEncoder().encode(records[i:i + 20]), EpbEncoder().encode(records[i + 20:i + 40])]
-                        placements = w.reserve([EncodedFrames(e.times, e.ends) for e in encoded])
-                        for frames, placement in zip(encoded, placements, strict=True):
-                            write_placed(fd, frames.blob, placement)
-                        w.hash_through(w.bytes_written)
-                finally:
-                    os.close(fd)
+                for i in range(0, 400, 40):
+                    _place(w, [EpbEncoder().encode(records[i:i + 20]), EpbEncoder().encode(records[i + 20:i + 40])])
+                    w.hash_through(w.bytes_written)
                 digest = w.sha256()
         data = path.read_bytes()
         assert digest == hashlib.sha256(data).hexdigest()
