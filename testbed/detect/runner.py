@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from testbed.gc_threshold import fewer_collections
+
 from .alert import Alert
 from .base import Detector, DetectorError, Watch
 from .capture import Capture
@@ -38,9 +40,10 @@ def run_detectors(capture: Capture, detectors: Sequence[Detector]) -> list[list[
         for proto, kind in ((PROTO_ICMP, "icmp"), (PROTO_TCP, "tcp"), (PROTO_UDP, "udp")):
             by_proto[proto] = sends(kind)
         eth_arp = ETH_ARP
-        for frame in capture.frames():
-            for send in arp if frame.ethertype == eth_arp else by_proto[frame.ip_proto]:
-                send(frame)
+        with fewer_collections():  # a Frame per frame, dead by the next: see ``gc_threshold``
+            for frame in capture.frames():
+                for send in arp if frame.ethertype == eth_arp else by_proto[frame.ip_proto]:
+                    send(frame)
         for i, w in watches:
             try:
                 w.send(None)

@@ -47,11 +47,11 @@ from .ssdp import SSDP_ADDR, SSDP_PORT, ssdp_msearch, ssdp_notify, ssdp_response
 from .tcp_session import TcpSession
 from .tls import (
     tls_application_data,
+    tls_application_stream,
     tls_change_cipher_spec,
     tls_client_hello,
     tls_server_hello,
 )
-from .tls_stream import TlsStream, tls_application_stream
 
 __all__ = [
     "ACK",
@@ -105,7 +105,6 @@ __all__ = [
     "ssdp_response",
     "tcp_frame",
     "tcp_syn_options",
-    "TlsStream",
     "tls_application_data",
     "tls_application_stream",
     "tls_change_cipher_spec",

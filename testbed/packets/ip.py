@@ -64,7 +64,7 @@ TCP = Header(
 # declarations above: Ethernet (dst, src, type), IPv4 (ver_ihl .. dst), then the transport header.
 _ICMP_FRAME = (ETHERNET + IPV4 + ICMP_ECHO).struct.pack
 _UDP_FRAME = (ETHERNET + IPV4 + UDP).struct.pack
-TCP_FRAME_PACK = (ETHERNET + IPV4 + TCP).struct.pack  # also used by TcpSession's fast path
+TCP_FRAME_PACK = (ETHERNET + IPV4 + TCP).struct.pack
 
 # A bound global is twice as fast to call as int.from_bytes(x, "big"); big-endian is the default.
 _from_bytes = int.from_bytes

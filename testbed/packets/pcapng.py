@@ -64,13 +64,15 @@ EPB_HEAD = Header(
     ),
     byte_order="<",
 )
-_EPB_HEAD = EPB_HEAD.struct
-_EPB_FIXED = _EPB_HEAD.size + 4  # the head and the trailing total length
+_EPB_FIXED = EPB_HEAD.struct.size + 4  # the head and the trailing total length
+_HEAD = struct.Struct("<III")  # an EPB's type, total length and interface
+_TIMESTAMP = struct.Struct("<II")  # an EPB's timestamp: high and low 32 bits
+_LENGTHS = struct.Struct("<II")  # an EPB's captured and original lengths
 _U32 = struct.Struct("<I")
 _OPTION_HEAD = struct.Struct("<HH")
 _PAD = bytes(4)
 _END_OF_OPTIONS = _OPTION_HEAD.pack(OPT_ENDOFOPT, 0)
-_COMMENT_CACHE_LIMIT = 4096  # labels repeat within an event; bounded so memory stays flat over a run
+_BLOCK_CACHE_LIMIT = 8192  # (label, length) pairs whose block parts are kept (see ``EpbEncoder``)
 _BATCH = 1024  # frames per file write: big enough to amortise, small enough to stay in cache
 _first = itemgetter(0)
 
@@ -88,40 +90,41 @@ class EpbEncoder:
     """Encodes ``(ts_us, frame, comment)`` records as Enhanced Packet Blocks (the writer's hot path)."""
 
     def __init__(self) -> None:
-        self._tails_cache: dict[str | None, tuple[bytes, bytes, bytes, bytes]] = {}
+        # Per interface: (label, frame length) -> the parts of a block that depend on nothing else.
+        self._caches: dict[int, dict[tuple[str | None, int], tuple[bytes, bytes, bytes, int]]] = {}
 
-    def _tails(self, comment: str | None) -> tuple[bytes, bytes, bytes, bytes]:
-        # What follows a frame's data, for each of the four data lengths mod 4: the padding to 32 bits,
-        # then the comment option and end-of-options (nothing at all without a comment). Built once per
-        # distinct label; labels repeat within an event, and the cache is bounded so memory stays flat.
+    @staticmethod
+    def _block_parts(cache: dict, comment: str | None, length: int, interface: int) -> tuple[bytes, bytes, bytes, int]:
+        # Everything of a block but its timestamp and frame depends only on the frame's label and length:
+        # the head before the timestamp, the two lengths after it, then the padding to 32 bits, the
+        # comment option, end-of-options and the trailing total length; and that total. Labels repeat
+        # within an event and lengths within a session; bounded so memory stays flat over a run.
         options = b"" if comment is None else _option(OPT_COMMENT, comment.encode()) + _END_OF_OPTIONS
-        tails = (options, _PAD[:3] + options, _PAD[:2] + options, _PAD[:1] + options)
-        if len(self._tails_cache) >= _COMMENT_CACHE_LIMIT:
-            self._tails_cache.clear()
-        self._tails_cache[comment] = tails
-        return tails
+        tail = bytes(-length % 4) + options
+        total = _EPB_FIXED + length + len(tail)
+        if len(cache) >= _BLOCK_CACHE_LIMIT:
+            cache.clear()
+        parts = cache[(comment, length)] = (_HEAD.pack(BLOCK_EPB, total, interface), _LENGTHS.pack(length, length),
+                                            tail + _U32.pack(total), total)
+        return parts
 
     def encode(self, records: list[tuple[int, bytes, str | None]], interface: int = 0) -> EncodedFrames:
         """``(ts_us, frame, comment)`` records, in capture order, as ``EncodedFrames``."""
         # Locals: this loop runs once per frame.
-        head = _EPB_HEAD.pack
-        u32 = _U32.pack
-        fixed = _EPB_FIXED
-        cache = self._tails_cache
+        cache = self._caches.setdefault(interface, {})
+        timestamp = _TIMESTAMP.pack
         parts: list[bytes] = []
         extend = parts.extend
         ends = array("Q")
         end_at = ends.append
         offset = 0
         for ts_us, frame, comment in records:
-            tails = cache.get(comment)
-            if tails is None:
-                tails = self._tails(comment)
             length = len(frame)
-            tail = tails[length & 3]
-            total = fixed + length + len(tail)
-            extend((head(BLOCK_EPB, total, interface, ts_us >> 32, ts_us & 0xFFFFFFFF, length, length),
-                    frame, tail, u32(total)))
+            block = cache.get((comment, length))
+            if block is None:
+                block = self._block_parts(cache, comment, length, interface)
+            head, lengths, tail, total = block
+            extend((head, timestamp(ts_us >> 32, ts_us & 0xFFFFFFFF), lengths, frame, tail))
             offset += total
             end_at(offset)
         return EncodedFrames(array("q", map(_first, records)), ends, b"".join(parts))

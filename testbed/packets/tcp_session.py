@@ -9,9 +9,11 @@ delay. Each method takes the time to start and the RTT, appends ``(ts_us, frame)
 
 from __future__ import annotations
 
+import struct
 from operator import itemgetter
 
-from .ethernet import ETHERTYPE_IPV4, pad
+from .checksum import segment_sums
+from .ethernet import ETHERTYPE_IPV4, MIN_FRAME, pad
 from .ip import (
     ACK,
     FIN,
@@ -20,11 +22,9 @@ from .ip import (
     PSH,
     RST,
     SYN,
-    TCP_FRAME_PACK,
     tcp_frame,
     tcp_syn_options,
 )
-from .tls_stream import TlsStream
 
 HOST_DELAY_US = 50  # how long an end host takes to answer a segment (ACK, FIN/ACK)
 SEGMENT_GAP_US = 12  # back-to-back full segments on a 1 Gb/s link
@@ -36,6 +36,12 @@ SERVER_SYN_WINDOW, SERVER_WINDOW = 65160, 509
 
 
 _by_time = itemgetter(0)
+# A plain segment's Ethernet, IPv4 and TCP headers with the constant runs as byte strings: half the
+# arguments of ``TCP_FRAME_PACK``, for the bulk path. Fields: Ethernet and IPv4 version/TOS; total
+# length; id; flags, TTL, protocol; checksum; addresses and ports; seq; ack; offset and flags;
+# window; checksum; urgent pointer.
+_BULK = struct.Struct(">16sHH4sH12sIIH2sHH").pack
+_ACK_PAD = bytes(MIN_FRAME - 54)  # a bare ACK (54 bytes of headers) padded to the Ethernet minimum
 _from_bytes = int.from_bytes
 
 
@@ -47,7 +53,7 @@ class _End:
     """
 
     __slots__ = ("src_mac", "dst_mac", "src_ip", "dst_ip", "sport", "dport", "ttl", "window", "_ip_base",
-                 "_tcp_base")
+                 "_tcp_base", "bulk")
 
     def __init__(self, src_mac: bytes, dst_mac: bytes, src_ip: bytes, dst_ip: bytes, sport: int, dport: int,
                  ttl: int, window: int) -> None:
@@ -58,24 +64,22 @@ class _End:
         self._ip_base = 0x4500 + IP_DF + (ttl << 8 | PROTO_TCP) + addr_sum
         # ...and the TCP pseudo-header and header words that never change (no options: 5-word header).
         self._tcp_base = addr_sum + PROTO_TCP + sport + dport + window + (5 << 12)
+        # The constant runs of a plain segment's headers, as ``_BULK`` takes them.
+        self.bulk = (dst_mac + src_mac + ETHERTYPE_IPV4.to_bytes(2) + b"\x45\x00",
+                     (IP_DF << 16 | ttl << 8 | PROTO_TCP).to_bytes(4),
+                     src_ip + dst_ip + sport.to_bytes(2) + dport.to_bytes(2), window.to_bytes(2))
 
-    def segment(self, seq: int, ack: int, flags: int, payload: bytes, ip_id: int, payload_sum: int | None) -> bytes:
-        """A segment without options: the same bytes as ``tcp_frame`` with this side's fields.
-
-        ``payload_sum``, when known, is the payload read as a big-endian integer mod 0xFFFF.
-        """
+    def segment(self, seq: int, ack: int, flags: int, payload: bytes, ip_id: int) -> bytes:
+        """A segment without options: the same bytes as ``tcp_frame`` with this side's fields."""
         n = len(payload)
         total = 40 + n
         ip_sum = 0xFFFF - (self._ip_base + total + ip_id) % 0xFFFF
-        body = _from_bytes(payload) if payload_sum is None else payload_sum
+        body = _from_bytes(payload)
         if n & 1:  # an odd last byte is the high byte of a zero-padded word
             body <<= 8
         tcp_sum = 0xFFFF - (self._tcp_base + 20 + n + seq + ack + flags + body) % 0xFFFF
-        frame = TCP_FRAME_PACK(
-            self.dst_mac, self.src_mac, ETHERTYPE_IPV4,
-            0x45, 0, total, ip_id, IP_DF, self.ttl, PROTO_TCP, ip_sum, self.src_ip, self.dst_ip,
-            self.sport, self.dport, seq, ack, 5 << 12 | flags, self.window, tcp_sum, 0,
-        )  # fmt: skip
+        eth, ip_mid, addrs, window = self.bulk
+        frame = _BULK(eth, total, ip_id, ip_mid, ip_sum, addrs, seq, ack, 5 << 12 | flags, window, tcp_sum, 0)
         return pad(frame + payload)  # only a segment of under 6 bytes needs it
 
 
@@ -120,7 +124,7 @@ class TcpSession:
 
     def _emit(
         self, out: list[tuple[int, bytes]], t_us: int, from_client: bool, flags: int,
-        payload: bytes = b"", ack: int | None = None, options: bytes = b"", payload_sum: int | None = None,
+        payload: bytes = b"", ack: int | None = None, options: bytes = b"",
     ) -> None:  # fmt: skip
         end = self._end[from_client]
         seq = self._next_seq[from_client]
@@ -133,7 +137,7 @@ class TcpSession:
             frame = tcp_frame(end.src_mac, end.dst_mac, end.src_ip, end.dst_ip, end.sport, end.dport, seq, ack,
                               flags, payload, window, end.ttl, ip_id, options)
         else:
-            frame = end.segment(seq, ack, flags, payload, ip_id, payload_sum)
+            frame = end.segment(seq, ack, flags, payload, ip_id)
         out.append((t_us, frame))
         self._next_seq[from_client] = (seq + len(payload) + (1 if flags & (SYN | FIN) else 0)) & 0xFFFFFFFF
 
@@ -178,30 +182,62 @@ class TcpSession:
         receive_window = (SERVER_WINDOW if from_client else CLIENT_WINDOW) << WSCALE
         mss = self.mss
         max_burst = max(1, (receive_window - 1) // mss)
+        size = len(data)
+        sums = segment_sums(data, mss)
+        # The same segments as ``_emit`` would build, with every per-connection field held in a local:
+        # bulk sends are most of a run's frames. Data segments carry no options; neither do the ACKs.
+        snd, rcv = self._end[from_client], self._end[not from_client]
+        seq, rcv_seq = self._next_seq[from_client], self._next_seq[not from_client]
+        snd_id, rcv_id = self._ip_id[from_client], self._ip_id[not from_client]
+        cwnd = self._cwnd[from_client]
+        s_eth, s_ip_mid, s_addrs, s_window = snd.bulk
+        r_eth, r_ip_mid, r_addrs, r_window = rcv.bulk
+        s_ip_base, s_tcp_base = snd._ip_base + 40, snd._tcp_base + 20
+        r_ip_base, r_tcp_base = rcv._ip_base + 40, rcv._tcp_base + 20 + ACK
+        r_off_flags = 5 << 12 | ACK
         out: list[tuple[int, bytes]] = []
+        append = out.append
+        pack = _BULK
         start = 0
-        t_burst = t_us
-        t_done = t_us
-        sums = data.segment_sums(mss) if isinstance(data, TlsStream) else None  # bulk TLS: sums come cheap
-        while start < len(data):
-            cwnd = min(self._cwnd[from_client], max_burst)
-            end = min(len(data), start + cwnd * mss)
+        t_burst = t_done = t_us
+        while start < size:
+            cwnd = min(cwnd, max_burst)
+            end = min(size, start + cwnd * mss)
             unacked = 0
-            for k, offset in enumerate(range(start, end, mss)):
-                t_seg = t_burst + k * SEGMENT_GAP_US
-                segment = data[offset : offset + mss]
+            t_seg = t_burst
+            for offset in range(start, end, mss):
+                payload = data[offset : offset + mss]
+                n = len(payload)
                 # PSH marks the end of what the application handed over, as Linux does.
-                flags = PSH | ACK if offset + mss >= len(data) else ACK
-                self._emit(out, t_seg, from_client, flags, segment,
-                           payload_sum=sums[offset // mss] if sums else None)
+                flags = PSH | ACK if offset + mss >= size else ACK
+                body = sums[offset // mss]
+                if n & 1:  # an odd last byte is the high byte of a zero-padded word
+                    body <<= 8
+                frame = pack(
+                    s_eth, 40 + n, snd_id, s_ip_mid, 0xFFFF - (s_ip_base + n + snd_id) % 0xFFFF, s_addrs,
+                    seq, rcv_seq, 5 << 12 | flags, s_window,
+                    0xFFFF - (s_tcp_base + n + seq + rcv_seq + flags + body) % 0xFFFF, 0,
+                )  # fmt: skip
+                append((t_seg, frame + payload if n >= 6 else pad(frame + payload)))
+                seq = (seq + n) & 0xFFFFFFFF
+                snd_id = (snd_id + 1) & 0xFFFF
                 unacked += 1
                 if unacked == 2 or offset + mss >= end:  # delayed ACK: every second segment, the burst's last
                     t_done = t_seg + ack_delay
-                    self._emit(out, t_done, not from_client, ACK, ack=self._next_seq[from_client])
+                    frame = pack(
+                        r_eth, 40, rcv_id, r_ip_mid, 0xFFFF - (r_ip_base + rcv_id) % 0xFFFF, r_addrs,
+                        rcv_seq, seq, r_off_flags, r_window, 0xFFFF - (r_tcp_base + rcv_seq + seq) % 0xFFFF, 0,
+                    )  # fmt: skip
+                    append((t_done, frame + _ACK_PAD))
+                    rcv_id = (rcv_id + 1) & 0xFFFF
                     unacked = 0
-            self._cwnd[from_client] = min(2 * cwnd, max_burst)
+                t_seg += SEGMENT_GAP_US
+            cwnd = min(2 * cwnd, max_burst)
             start = end
             t_burst = t_done + turnaround
+        self._next_seq[from_client] = seq
+        self._ip_id[from_client], self._ip_id[not from_client] = snd_id, rcv_id
+        self._cwnd[from_client] = cwnd
         self._commit(out)
         return t_done
 

@@ -170,3 +170,12 @@ def tls_application_data(length: int, seed: int = 0) -> bytes:
 
 FULL_RECORD_BODY = 2**14 + 17  # a full TLS 1.3 record: 16 KiB of plaintext, the content type, a 16-byte tag
 
+
+
+def tls_application_stream(length: int, seed: int = 0) -> bytes:
+    """Application-data records whose bodies add up to ``length`` bytes, split into full records the
+    way TLS 1.3 stacks split a large write (for anything bigger than one record can carry)."""
+    if length <= 0:
+        raise ValueError(f"a TLS stream carries at least one byte, got {length}")
+    return b"".join(tls_application_data(min(FULL_RECORD_BODY, length - offset), seed + index)
+                    for index, offset in enumerate(range(0, length, FULL_RECORD_BODY)))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from testbed.errors import RunError
+from testbed.gc_threshold import fewer_collections
 from testbed.packets.encoded_frames import write_placed
 from testbed.packets.pcapng import EpbEncoder, PcapngWriter
 from testbed.population.model import Household
@@ -93,6 +94,12 @@ def collector_transport(collector_db: Path | None) -> Transport | None:
 def shard_chunks(scenario: Scenario, households: list[Household], transport: Transport | None,
                  window: int) -> Iterator[Chunk]:
     """Run ``households`` together, yielding one merged chunk per window until the scenario ends."""
+    with fewer_collections():
+        yield from _shard_windows(scenario, households, transport, window)
+
+
+def _shard_windows(scenario: Scenario, households: list[Household], transport: Transport | None,
+                   window: int) -> Iterator[Chunk]:
     cids = CommunityIds()
     sims = [HouseholdSim(scenario, h, transport, cids) for h in households]
     trim = _heap_trimmer()
