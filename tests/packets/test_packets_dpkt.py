@@ -149,6 +149,22 @@ def test_pcapng_block_layout() -> None:
     assert _options(epbs[2][20 + 64 :]) == [(1, b"h0001-tv1-c0001-sweep"), (0, b"")]
 
 
+def test_blocks_stay_right_when_the_encoder_cache_overflows(monkeypatch: pytest.MonkeyPatch) -> None:
+    import testbed.packets.pcapng as pcapng
+
+    monkeypatch.setattr(pcapng, "_BLOCK_CACHE_LIMIT", 3)  # cleared again and again below
+    records = [(k, bytes([k]) * (60 + k % 5), f"label-{k % 7}") for k in range(40)]
+    sink = io.BytesIO()
+    with PcapngWriter(sink) as writer:
+        writer.write_many(records)
+    epbs = [body for block_type, body in _blocks(sink.getvalue()) if block_type == 6]
+    for (ts, frame, label), body in zip(records, epbs, strict=True):
+        _, high, low, caplen, origlen = struct.unpack_from("<IIIII", body)
+        assert (high << 32 | low, caplen, origlen) == (ts, len(frame), len(frame))
+        assert body[20:20 + caplen] == frame
+        assert _options(body[20 + caplen + (-caplen % 4):]) == [(1, label.encode()), (0, b"")]
+
+
 def test_writer_opens_and_closes_a_path(tmp_path: Path) -> None:
     path = tmp_path / "x.pcapng"
     with PcapngWriter(path) as writer:
