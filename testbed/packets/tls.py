@@ -174,8 +174,16 @@ FULL_RECORD_BODY = 2**14 + 17  # a full TLS 1.3 record: 16 KiB of plaintext, the
 
 def tls_application_stream(length: int, seed: int = 0) -> bytes:
     """Application-data records whose bodies add up to ``length`` bytes, split into full records the
-    way TLS 1.3 stacks split a large write (for anything bigger than one record can carry)."""
+    way TLS 1.3 stacks split a large write (for anything bigger than one record can carry).
+
+    The same records as ``tls_application_data`` gives one by one, joined in one copy: a streaming
+    session's stream is a hundred kilobytes.
+    """
     if length <= 0:
         raise ValueError(f"a TLS stream carries at least one byte, got {length}")
-    return b"".join(tls_application_data(min(FULL_RECORD_BODY, length - offset), seed + index)
-                    for index, offset in enumerate(range(0, length, FULL_RECORD_BODY)))
+    parts = []
+    for index, offset in enumerate(range(0, length, FULL_RECORD_BODY)):
+        body = min(FULL_RECORD_BODY, length - offset)
+        start = body_start(body, seed + index)
+        parts += (APPLICATION_DATA_HEADER, _U16.pack(body), _BLOCK_VIEW[start:start + body])
+    return b"".join(parts)

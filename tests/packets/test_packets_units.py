@@ -257,6 +257,7 @@ def test_tls_records() -> None:
     with pytest.raises(ValueError):
         tls_application_data(2**14 + 257)
     stream = tls_application_stream(40_000, seed=9)
+    assert stream == b"".join(tls_application_data(n, 9 + k) for k, n in enumerate((16401, 16401, 40_000 - 2 * 16401)))
     bodies = []
     while stream:
         record = dpkt.ssl.TLSRecord(stream)
