@@ -11,18 +11,34 @@ These objects form no reference cycles and die by reference count; the few cycle
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 YOUNG_GC_THRESHOLD = 100_000  # container allocations between two young-generation collections
 
+# The threshold is the process's, but blocks may overlap out of order: two shard tasks in the threads
+# of one Dask worker, or a simulation generator closed after a later one. The first block in saves the
+# process's setting and the last one out restores it.
+_lock = threading.Lock()
+_open = 0
+_saved: tuple[int, ...] = ()
+
 
 @contextmanager
 def fewer_collections(threshold: int = YOUNG_GC_THRESHOLD) -> Iterator[None]:
-    """Raise the young generation's threshold to ``threshold`` inside the block, then restore it."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(threshold, old[0]), *old[1:])
+    """Raise the young generation's threshold to at least ``threshold`` inside the block; the
+    process's own setting is back once the last such block has ended."""
+    global _open, _saved
+    with _lock:
+        if _open == 0:
+            _saved = gc.get_threshold()
+        _open += 1
+        gc.set_threshold(max(threshold, gc.get_threshold()[0]), *_saved[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*old)
+        with _lock:
+            _open -= 1
+            if _open == 0:
+                gc.set_threshold(*_saved)

@@ -35,6 +35,18 @@ def test_a_higher_setting_is_never_lowered() -> None:
         gc.set_threshold(*before)
 
 
+def test_overlapping_blocks_restore_the_setting_when_the_last_one_ends() -> None:
+    # As two shard tasks in the threads of one worker would: the first to start ends first.
+    before = gc.get_threshold()
+    first, second = fewer_collections(), fewer_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, *before[1:])  # the second still runs
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+
+
 def _chunks():
     scenario = small(duration="20m")
     households = build_population(scenario).households
