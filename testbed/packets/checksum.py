@@ -44,6 +44,9 @@ def verify(data: bytes) -> bool:
     return ones_sum(data) == 0 and bool(data.strip(b"\x00"))
 
 
+_NUMPY_FROM = 4  # segments: below this, a call into numpy costs more than the integers
+
+
 def segment_sums(data: bytes, size: int) -> list[int]:
     """For each consecutive ``size``-byte segment of ``data`` (the last may be shorter), the segment read
     as one big-endian integer mod 0xFFFF: what a TCP checksum needs of the payload it carries.
@@ -52,8 +55,8 @@ def segment_sums(data: bytes, size: int) -> list[int]:
     12,000-bit integer cost more than building its frame. The full segments of an even ``size`` are
     rows of 16-bit words instead, all summed in one call. They are read as little-endian words, the
     native order of x86 and ARM, which needs no conversion: swapping the bytes of every word swaps
-    those of the sum, and a byte swap is multiplication by 256 mod 0xFFFF. (A segment of odd length is left to
-    ``int.from_bytes``: its value is not its word sum, see ``ones_sum``.)
+    those of the sum, and a byte swap is multiplication by 256 mod 0xFFFF. (A segment of odd length
+    is left to ``int.from_bytes``: its value is not its word sum, see ``ones_sum``.)
     """
     n = len(data)
     full = n // size if size % 2 == 0 and n >= _NUMPY_FROM * size else 0
@@ -65,5 +68,3 @@ def segment_sums(data: bytes, size: int) -> list[int]:
     sums.extend(int.from_bytes(data[k:k + size]) % _MOD for k in range(full * size, n, size))
     return sums
 
-
-_NUMPY_FROM = 4  # segments: below this, a call into numpy costs more than the integers

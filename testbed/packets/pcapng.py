@@ -65,9 +65,10 @@ EPB_HEAD = Header(
     byte_order="<",
 )
 _EPB_FIXED = EPB_HEAD.struct.size + 4  # the head and the trailing total length
-_HEAD = struct.Struct("<III")  # an EPB's type, total length and interface
-_TIMESTAMP = struct.Struct("<II")  # an EPB's timestamp: high and low 32 bits
-_LENGTHS = struct.Struct("<II")  # an EPB's captured and original lengths
+# ``EPB_HEAD`` in the pieces ``EpbEncoder`` packs apart: type, total length and interface, then the
+# timestamp's high and low words, then the captured and original lengths (two words each).
+_EPB_START = struct.Struct("<III")
+_U32_PAIR = struct.Struct("<II")
 _U32 = struct.Struct("<I")
 _OPTION_HEAD = struct.Struct("<HH")
 _PAD = bytes(4)
@@ -104,7 +105,7 @@ class EpbEncoder:
         total = _EPB_FIXED + length + len(tail)
         if len(cache) >= _BLOCK_CACHE_LIMIT:
             cache.clear()
-        parts = cache[(comment, length)] = (_HEAD.pack(BLOCK_EPB, total, interface), _LENGTHS.pack(length, length),
+        parts = cache[(comment, length)] = (_EPB_START.pack(BLOCK_EPB, total, interface), _U32_PAIR.pack(length, length),
                                             tail + _U32.pack(total), total)
         return parts
 
@@ -112,7 +113,7 @@ class EpbEncoder:
         """``(ts_us, frame, comment)`` records, in capture order, as ``EncodedFrames``."""
         # Locals: this loop runs once per frame.
         cache = self._caches.setdefault(interface, {})
-        timestamp = _TIMESTAMP.pack
+        timestamp = _U32_PAIR.pack
         parts: list[bytes] = []
         extend = parts.extend
         ends = array("Q")

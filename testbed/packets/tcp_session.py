@@ -184,8 +184,9 @@ class TcpSession:
         max_burst = max(1, (receive_window - 1) // mss)
         size = len(data)
         sums = segment_sums(data, mss)
-        # The same segments as ``_emit`` would build, with every per-connection field held in a local:
-        # bulk sends are most of a run's frames. Data segments carry no options; neither do the ACKs.
+        # The same segments as ``_End.segment`` builds, inlined with every per-connection field held in
+        # a local: bulk sends are most of a run's frames, and calling ``segment`` per data segment and
+        # ACK measured 29% slower per frame (a 150 kB server send). Neither kind carries options.
         snd, rcv = self._end[from_client], self._end[not from_client]
         seq, rcv_seq = self._next_seq[from_client], self._next_seq[not from_client]
         snd_id, rcv_id = self._ip_id[from_client], self._ip_id[not from_client]

@@ -160,30 +160,32 @@ def body_start(length: int, seed: int) -> int:
     return (seed * 0x9E3779B1) % (len(BLOCK) - length + 1)
 
 
+def _application_data_parts(length: int, seed: int) -> tuple[bytes, bytes, memoryview]:
+    """An application-data record as its header, body length and opaque body (a view of ``BLOCK``)."""
+    start = body_start(length, seed)
+    return APPLICATION_DATA_HEADER, _U16.pack(length), _BLOCK_VIEW[start : start + length]
+
+
 def tls_application_data(length: int, seed: int = 0) -> bytes:
     """An application-data record whose opaque body has exactly ``length`` bytes; ``seed`` varies them."""
     if not 0 < length <= MAX_RECORD_BODY:
         raise ValueError(f"a TLS 1.3 record body has 1..{MAX_RECORD_BODY} bytes, got {length}")
-    start = body_start(length, seed)
-    return b"".join((APPLICATION_DATA_HEADER, _U16.pack(length), _BLOCK_VIEW[start : start + length]))
+    return b"".join(_application_data_parts(length, seed))
 
 
 FULL_RECORD_BODY = 2**14 + 17  # a full TLS 1.3 record: 16 KiB of plaintext, the content type, a 16-byte tag
-
 
 
 def tls_application_stream(length: int, seed: int = 0) -> bytes:
     """Application-data records whose bodies add up to ``length`` bytes, split into full records the
     way TLS 1.3 stacks split a large write (for anything bigger than one record can carry).
 
-    The same records as ``tls_application_data`` gives one by one, joined in one copy: a streaming
-    session's stream is a hundred kilobytes.
+    The records ``tls_application_data`` gives one by one, joined in one copy: a streaming session's
+    stream is a hundred kilobytes.
     """
     if length <= 0:
         raise ValueError(f"a TLS stream carries at least one byte, got {length}")
-    parts = []
+    parts: list[bytes | memoryview] = []
     for index, offset in enumerate(range(0, length, FULL_RECORD_BODY)):
-        body = min(FULL_RECORD_BODY, length - offset)
-        start = body_start(body, seed + index)
-        parts += (APPLICATION_DATA_HEADER, _U16.pack(body), _BLOCK_VIEW[start:start + body])
+        parts += _application_data_parts(min(FULL_RECORD_BODY, length - offset), seed + index)
     return b"".join(parts)
