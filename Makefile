@@ -7,7 +7,7 @@ DEMO_OUT ?= runs/demo
 
 .PHONY: demo test test-fast lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py testbed/packets/_speedups.c  # the C file: pip rebuilds the extension
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

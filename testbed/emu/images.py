@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -59,7 +60,7 @@ def apt_mirror(sources_dir: Path = Path("/etc/apt/sources.list.d"), legacy: Path
 def content_hash(base_id: str) -> str:
     """A hash of everything the node image is built from: sources, pyproject, Dockerfile, base image."""
     h = hashlib.sha256(base_id.encode())
-    files = [PROJECT_ROOT / "pyproject.toml", DOCKERFILE]
+    files = [PROJECT_ROOT / "pyproject.toml", PROJECT_ROOT / "setup.py", DOCKERFILE]
     for folder in _HASHED_DIRS:
         files += sorted(p for p in (PROJECT_ROOT / folder).rglob("*")
                         if p.is_file() and p.suffix in _HASHED_SUFFIXES and "__pycache__" not in p.parts)
@@ -126,8 +127,11 @@ def ensure_base(client, mode: str = "auto", log: Log = _quiet) -> tuple[str, str
 
 def _build_wheels(dest: Path, log: Log) -> None:
     log("building the project's wheels on the host (pip wheel) ...")
+    # Pure Python (setup.py): a wheel with the compiled loops would be tied to the host's Python, and a
+    # node runs the SDK live, it does not synthesise captures.
+    env = {**os.environ, "TESTBED_PURE_PYTHON": "1"}
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", str(PROJECT_ROOT), "-w", str(dest)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if proc.returncode:
         raise RunError(f"pip wheel failed: {proc.stderr.strip()[-800:]}")
 

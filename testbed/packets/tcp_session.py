@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from operator import itemgetter
 
+from . import speedups
 from .checksum import segment_sums
 from .ethernet import ETHERTYPE_IPV4, MIN_FRAME, pad
 from .ip import (
@@ -53,7 +54,7 @@ class _End:
     """
 
     __slots__ = ("src_mac", "dst_mac", "src_ip", "dst_ip", "sport", "dport", "ttl", "window", "_ip_base",
-                 "_tcp_base", "bulk")
+                 "_tcp_base", "bulk", "template")
 
     def __init__(self, src_mac: bytes, dst_mac: bytes, src_ip: bytes, dst_ip: bytes, sport: int, dport: int,
                  ttl: int, window: int) -> None:
@@ -68,6 +69,9 @@ class _End:
         self.bulk = (dst_mac + src_mac + ETHERTYPE_IPV4.to_bytes(2) + b"\x45\x00",
                      (IP_DF << 16 | ttl << 8 | PROTO_TCP).to_bytes(4),
                      src_ip + dst_ip + sport.to_bytes(2) + dport.to_bytes(2), window.to_bytes(2))
+        # The same headers whole, the varying fields zero: what the compiled ``tcp_bulk`` patches.
+        eth, ip_mid, addrs, window_b = self.bulk
+        self.template = _BULK(eth, 0, 0, ip_mid, 0, addrs, 0, 0, 0, window_b, 0, 0)
 
     def segment(self, seq: int, ack: int, flags: int, payload: bytes, ip_id: int) -> bytes:
         """A segment without options: the same bytes as ``tcp_frame`` with this side's fields."""
@@ -182,6 +186,27 @@ class TcpSession:
         receive_window = (SERVER_WINDOW if from_client else CLIENT_WINDOW) << WSCALE
         mss = self.mss
         max_burst = max(1, (receive_window - 1) // mss)
+        native = speedups.native
+        if native is not None:
+            snd, rcv = self._end[from_client], self._end[not from_client]
+            out, seq, snd_id, rcv_id, cwnd, t_done = native.tcp_bulk(
+                data, mss, self._cwnd[from_client], max_burst, t_us, ack_delay, turnaround, SEGMENT_GAP_US,
+                snd.template, snd._ip_base + 40, snd._tcp_base + 20, self._next_seq[from_client],
+                self._ip_id[from_client],
+                rcv.template, rcv._ip_base + 40, rcv._tcp_base + 20 + ACK, self._next_seq[not from_client],
+                self._ip_id[not from_client],
+            )  # fmt: skip
+            self._next_seq[from_client] = seq
+            self._ip_id[from_client], self._ip_id[not from_client] = snd_id, rcv_id
+            self._cwnd[from_client] = cwnd
+            self._commit(out)
+            return t_done
+        return self._send_python(from_client, data, t_us, ack_delay, turnaround, max_burst)
+
+    def _send_python(self, from_client: bool, data: bytes, t_us: int, ack_delay: int, turnaround: int,
+                     max_burst: int) -> int:
+        # The compiled ``tcp_bulk`` makes the same frames; this is its reference (and the fallback).
+        mss = self.mss
         size = len(data)
         sums = segment_sums(data, mss)
         # The same segments as ``_End.segment`` builds, inlined with every per-connection field held in

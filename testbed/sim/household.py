@@ -17,6 +17,7 @@ from typing import Any
 import simpy
 
 from testbed.benign import BEHAVIOURS, BenignContext, behaviours_for, scanner_phone
+from testbed.packets import speedups
 from testbed.packets.encoded_frames import EncodedFrames
 from testbed.packets.pcapng import EpbEncoder
 from testbed.population.model import Household, Tv
@@ -97,6 +98,7 @@ class HouseholdSim:
                label: str = "") -> Generator[simpy.Event, Any, None]:
         """Drive one behaviour: perform each step, record it, wait its duration, send back its result."""
         env, start_us, executor = self.env, self.start_us, self.executor
+        extend_labelled = speedups.native.extend_labelled if speedups.native is not None else None
         result: Any = None
         cycle = 0
         while True:
@@ -121,7 +123,10 @@ class HouseholdSim:
             frame_label = event_id or label
             chunk = self._chunk  # read per step: advance() swaps in a fresh chunk each window
             if outcome.frames:
-                self._pending.extend([(ts, frame, frame_label) for ts, frame in outcome.frames])
+                if extend_labelled is not None:
+                    extend_labelled(self._pending, outcome.frames, frame_label)
+                else:
+                    self._pending.extend([(ts, frame, frame_label) for ts, frame in outcome.frames])
             flow_ids = []
             for f in outcome.flows:
                 cid = self.cids.of(f.proto, f.src, f.sport, f.dst, f.dport)

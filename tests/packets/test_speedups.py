@@ -1,0 +1,163 @@
+"""The compiled hot loops (``testbed/packets/_speedups.c``) write exactly what their pure-Python
+references write: pcapng blocks, the segments of bulk TCP sends, and a whole run's capture.
+
+Where the extension was not built (no C compiler) these tests skip, except in CI (``CI=true`` or
+``TESTBED_REQUIRE_SPEEDUPS=1``), where a missing extension is a failure: CI must test the fast path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from testbed.packets import TcpSession, speedups, tls_application_stream
+from testbed.packets.pcapng import EpbEncoder
+
+REQUIRE = os.environ.get("CI") == "true" or os.environ.get("TESTBED_REQUIRE_SPEEDUPS") == "1"
+
+
+@pytest.fixture(scope="module")
+def native() -> ModuleType:
+    if speedups.native is None:
+        if REQUIRE:
+            pytest.fail("the compiled extension testbed.packets._speedups was not built (is gcc installed?)")
+        pytest.skip("the compiled extension was not built here; CI requires it")
+    return speedups.native
+
+
+def test_the_extension_is_built_where_ci_requires_it() -> None:
+    if REQUIRE:
+        assert speedups.native is not None, "CI must run the compiled path: build it with gcc and the Python headers"
+    else:
+        assert speedups.native is None or hasattr(speedups.native, "epb_encode")
+
+
+# ------------------------------------------------------------------ pcapng blocks
+
+records_strategy = st.lists(
+    st.tuples(
+        st.integers(0, 2**63 - 1),
+        st.binary(min_size=0, max_size=1600),
+        st.one_of(st.none(), st.text(max_size=40)),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(records_strategy, st.integers(0, 3))
+def test_blocks_are_the_pure_python_blocks(native: ModuleType, records: list, interface: int) -> None:
+    encoder = EpbEncoder()
+    fast = encoder.encode(records, interface)
+    slow = encoder.encode_python(records, interface)
+    assert fast.blob == slow.blob
+    assert list(fast.times) == list(slow.times) == [r[0] for r in records]
+    assert list(fast.ends) == list(slow.ends)
+
+
+@pytest.mark.parametrize(
+    ("records", "error", "says"),
+    [
+        ([(-1, b"x", None)], ValueError, "record 0: a capture time is never negative"),
+        ([(0, b"x", None), (1, "text", None)], TypeError, "record 1: the frame must be bytes"),
+        ([(0, b"x", b"label")], TypeError, "record 0: the comment must be a str or None"),
+        ([(0, b"x")], TypeError, "record 0: expected a (ts_us, frame, comment) tuple"),
+        ([(0, b"x", "y" * 65536)], ValueError, "record 0: a comment has at most 65535 bytes"),
+        ([(2**64, b"x", None)], OverflowError, "too big|too large|out of range"),
+    ],
+)
+def test_bad_records_are_refused_with_their_index(native: ModuleType, records: list, error: type, says: str) -> None:
+    with pytest.raises(error, match=says.replace("(", r"\(").replace(")", r"\)")):
+        native.epb_encode(records, 0)
+
+
+# ------------------------------------------------------------------ bulk TCP sends
+
+
+def _session_frames(data_sizes: list[int], mss: int, client_isn: int, server_isn: int, seed: int) -> list:
+    session = TcpSession(b"\x02\x00\x00\x00\x00\x07", b"\x0a\x00\x00\x07", 40001, b"\x02\x00\x00\x00\x00\x01",
+                         b"\xcb\x00\x71\x05", 443, client_isn, server_isn, mss)
+    t = session.handshake(1_700_000_000_000_000, 23_000)
+    for k, size in enumerate(data_sizes):
+        data = tls_application_stream(size, seed + k) if size > 5 else bytes(range(size))
+        send = session.client_send if k % 2 == 0 else session.server_send
+        t = send(data, t + 1000, 23_000)
+    session.close(t + 500, 23_000)
+    return session.frames
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(st.integers(1, 60_000), min_size=1, max_size=4),
+    st.sampled_from([536, 1459, 1460]),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 1000),
+)
+def test_bulk_sends_are_the_pure_python_frames(native: ModuleType, sizes: list[int], mss: int, client_isn: int,
+                                               server_isn: int, seed: int) -> None:
+    fast = _session_frames(sizes, mss, client_isn, server_isn, seed)
+    try:
+        speedups.native = None
+        slow = _session_frames(sizes, mss, client_isn, server_isn, seed)
+    finally:
+        speedups.native = native
+    assert fast == slow
+
+
+def test_a_streaming_download_is_the_pure_python_frames(native: ModuleType) -> None:
+    # The size of a streaming burst (150 kB, many slow-start rounds), with sequence numbers and IP ids
+    # that wrap around during the send.
+    fast = _session_frames([700, 150_017], 1460, 2**32 - 5000, 2**32 - 90_000, 7)
+    try:
+        speedups.native = None
+        slow = _session_frames([700, 150_017], 1460, 2**32 - 5000, 2**32 - 90_000, 7)
+    finally:
+        speedups.native = native
+    assert len(fast) > 150 and fast == slow
+
+
+def test_bad_templates_are_refused(native: ModuleType) -> None:
+    with pytest.raises(ValueError, match="template has 54 bytes"):
+        native.tcp_bulk(b"data", 1460, 10, 40, 0, 50, 20_000, 12, bytes(53), 0, 0, 0, 0, bytes(54), 0, 0, 0, 0)
+    with pytest.raises(ValueError, match="must be positive"):
+        native.tcp_bulk(b"data", 0, 10, 40, 0, 50, 20_000, 12, bytes(54), 0, 0, 0, 0, bytes(54), 0, 0, 0, 0)
+
+
+# ------------------------------------------------------------------ labelling a step's frames
+
+
+def test_labelled_frames_are_appended_in_order(native: ModuleType) -> None:
+    pending = [(5, b"old", "x")]
+    frames = [(7, b"a"), (6, b"b")]
+    native.extend_labelled(pending, frames, "gozen:tv-1:3:sweep")
+    assert pending == [(5, b"old", "x"), (7, b"a", "gozen:tv-1:3:sweep"), (6, b"b", "gozen:tv-1:3:sweep")]
+    with pytest.raises(TypeError, match="frame 1: expected a"):
+        native.extend_labelled(pending, [(1, b"a"), (2, b"b", "c")], "")
+
+
+# ------------------------------------------------------------------ a whole run
+
+
+def test_a_run_writes_the_same_capture_either_way(native: ModuleType, tmp_path: Path) -> None:
+    from testbed.run import run_scenario
+    from testbed.scenario import load_scenario
+
+    scenario = load_scenario("gozen-2021", {"households.count": 2, "duration": "3h"})
+    run_scenario(scenario, tmp_path / "fast", workers=1)
+    try:
+        speedups.native = None
+        run_scenario(scenario, tmp_path / "slow", workers=1)
+    finally:
+        speedups.native = native
+
+    def digest(run: str) -> str:
+        return hashlib.sha256((tmp_path / run / "capture.pcapng").read_bytes()).hexdigest()
+
+    assert digest("fast") == digest("slow")
