@@ -18,13 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
 import json, resource, sys, time
+from testbed.packets import speedups
 from testbed.run import run_scenario
 from testbed.scenario import load_scenario
 sc = load_scenario("gozen-2021", {"households.count": int(sys.argv[2]), "duration": sys.argv[3]})
 t0 = time.perf_counter()
 s = run_scenario(sc, sys.argv[1], workers=int(sys.argv[4]))
 dt = time.perf_counter() - t0
-print(json.dumps({"seconds": dt, "frames": s.frames, "bytes": s.capture_bytes,
+print(json.dumps({"seconds": dt, "frames": s.frames, "bytes": s.capture_bytes, "compiled": speedups.native is not None,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
         scapy_fps = _scapy_baseline(tmp / "day" / "capture.pcapng")
         print(f"end to end, 42 homes x 24 h = 1008 household-hours, 1 worker: {day['frames']:,} frames "
               f"({day['bytes'] / 1e6:,.0f} MB) in {day['seconds']:.1f} s")
+        print("  compiled hot loops (testbed/packets/_speedups.c): "
+              + ("in use" if day["compiled"] else "NOT BUILT, pure Python (install gcc, then reinstall)"))
         print(f"  frames/s written to capture.pcapng : {fps:>12,.0f}   (target >= 500,000)")
         print(f"  scapy building a sample of them    : {scapy_fps:>12,.0f}   -> ratio {fps / scapy_fps:,.0f}x")
         print(f"  peak RSS, 24 h: {day['peak_rss_mb']:,.0f} MB   48 h: {two_days['peak_rss_mb']:,.0f} MB   "

@@ -8,6 +8,7 @@ capture. The collector of the SDK lives in TEST-NET-3 (203.0.113.0/24) instead.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 BY_OS: dict[str, tuple[str, ...]] = {
     "ios": ("gateway.icloud.com", "mesu.apple.com", "api.apple-cloudkit.com", "weixin.qq.com", "www.baidu.com"),
@@ -29,6 +30,7 @@ STREAMING = ("cache.video.iqiyi.com", "vd.l.qq.com", "upos-sz-mirror.bilivideo.c
 FIRST_PARTY_TELEMETRY = "log.tv.skyworthdigital.com"  # the TV maker's own (consented) telemetry
 
 
+@lru_cache(maxsize=4096)  # a run looks up the same few hundred names all day
 def address_of(name: str) -> str:
     """The simulated address of an internet name: stable, and always inside TEST-NET-2."""
     octet = 2 + hashlib.sha256(name.encode()).digest()[0] % 250
