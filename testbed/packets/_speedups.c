@@ -133,8 +133,9 @@ static PyObject *epb_encode(PyObject *module, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!I:epb_encode", &PyList_Type, &records, &interface))
         return NULL;
     Py_ssize_t count = PyList_GET_SIZE(records);
-    /* First pass: read and check every record, and size the blob. The list cannot change meanwhile:
-     * nothing here runs Python code. */
+    /* First pass: read and check every record, and size the blob. The records cannot change before the
+     * second pass: nothing in between runs Python code (bytes objects are not tracked by the cyclic GC,
+     * so allocating them never starts a collection and its finalizers). */
     Record *rs = PyMem_Malloc(sizeof(Record) * (size_t)(count ? count : 1));
     if (rs == NULL)
         return PyErr_NoMemory();
@@ -290,6 +291,10 @@ static PyObject *tcp_bulk(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "tcp_bulk: mss, cwnd and max_burst must be positive");
         goto done;
     }
+    if (mss > 0xFFFF - 40) { /* an IPv4 packet's total length is 16 bits */
+        PyErr_Format(PyExc_ValueError, "tcp_bulk: an MSS of %lld does not fit an IPv4 packet", mss);
+        goto done;
+    }
     out = PyList_New(0);
     if (out == NULL)
         goto done;
@@ -363,14 +368,18 @@ static PyObject *extend_labelled(PyObject *module, PyObject *args)
     PyObject *pending, *frames, *label;
     if (!PyArg_ParseTuple(args, "O!O!O:extend_labelled", &PyList_Type, &pending, &PyList_Type, &frames, &label))
         return NULL;
+    /* The count is read once (pending may be frames itself); each pair is held while its triple is made,
+     * since making a tuple can run the cyclic GC, and with it finalizers that could change the list. */
     Py_ssize_t count = PyList_GET_SIZE(frames);
-    for (Py_ssize_t i = 0; i < count; i++) {
+    for (Py_ssize_t i = 0; i < count && i < PyList_GET_SIZE(frames); i++) {
         PyObject *pair = PyList_GET_ITEM(frames, i);
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
             PyErr_Format(PyExc_TypeError, "frame %zd: expected a (ts_us, frame) tuple", i);
             return NULL;
         }
+        Py_INCREF(pair);
         PyObject *triple = PyTuple_Pack(3, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), label);
+        Py_DECREF(pair);
         if (triple == NULL)
             return NULL;
         int rc = PyList_Append(pending, triple);

@@ -128,6 +128,8 @@ def test_bad_templates_are_refused(native: ModuleType) -> None:
         native.tcp_bulk(b"data", 1460, 10, 40, 0, 50, 20_000, 12, bytes(53), 0, 0, 0, 0, bytes(54), 0, 0, 0, 0)
     with pytest.raises(ValueError, match="must be positive"):
         native.tcp_bulk(b"data", 0, 10, 40, 0, 50, 20_000, 12, bytes(54), 0, 0, 0, 0, bytes(54), 0, 0, 0, 0)
+    with pytest.raises(ValueError, match="MSS of 65496 does not fit"):
+        native.tcp_bulk(b"data", 65496, 10, 40, 0, 50, 20_000, 12, bytes(54), 0, 0, 0, 0, bytes(54), 0, 0, 0, 0)
 
 
 # ------------------------------------------------------------------ labelling a step's frames
@@ -140,6 +142,9 @@ def test_labelled_frames_are_appended_in_order(native: ModuleType) -> None:
     assert pending == [(5, b"old", "x"), (7, b"a", "gozen:tv-1:3:sweep"), (6, b"b", "gozen:tv-1:3:sweep")]
     with pytest.raises(TypeError, match="frame 1: expected a"):
         native.extend_labelled(pending, [(1, b"a"), (2, b"b", "c")], "")
+    same = [(1, b"a")]
+    native.extend_labelled(same, same, "x")  # a list extended with itself: its first length only
+    assert same == [(1, b"a"), (1, b"a", "x")]
 
 
 # ------------------------------------------------------------------ a whole run
