@@ -26,7 +26,8 @@ class Node:
 
     def present(self, ts_s: float) -> bool:
         """Whether the device is at home (not inside one of its daily away windows) at ``ts_s``."""
-        return at_home(self.device.away, self.utc_offset_s, ts_s)
+        away = self.device.away
+        return not away or at_home(away, self.utc_offset_s, ts_s)  # most devices never leave: no call
 
     def ephemeral_port(self) -> int:
         """The next client port, cycling through the IANA dynamic range as real stacks do."""

@@ -1,0 +1,53 @@
+"""``truth/flows.csv`` is exactly what the csv module writes, whether a chunk takes the direct path
+(fields that never need quoting) or falls back to the csv writer."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from testbed.rundir.truth_files import FLOW_COLUMNS, TruthFiles
+
+field = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["", "benign:dns", "h0001-tv1-c0003-upload"]))
+rows_strategy = st.lists(
+    st.tuples(field, st.integers(0, 2**52), st.integers(0, 2**52), field, field, field, field, field),
+    max_size=20,
+)
+
+
+def _reference(chunks: list[list[tuple]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FLOW_COLUMNS)
+    for rows in chunks:
+        writer.writerows((cid, f"{a / 1e6:.6f}", f"{b / 1e6:.6f}", *rest) for cid, a, b, *rest in rows)
+    return out.getvalue()
+
+
+def _written(tmp: Path, chunks: list[list[tuple]]) -> str:
+    files = TruthFiles(tmp / "events.jsonl", tmp / "flows.csv")
+    for rows in chunks:
+        files.write_flows(rows)
+    files.close()
+    assert files.flows == sum(map(len, chunks))
+    return (tmp / "flows.csv").read_bytes().decode("utf-8")  # no newline translation: "\r" is data
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(rows_strategy, max_size=4))
+def test_flow_rows_are_what_the_csv_module_writes(tmp_path_factory, chunks: list[list[tuple]]) -> None:
+    assert _written(tmp_path_factory.mktemp("truth"), chunks) == _reference(chunks)
+
+
+def test_plain_rows_and_rows_that_need_quoting(tmp_path: Path) -> None:
+    plain = [("1:AbC+/d=", 1_638_316_800_123_456, 1_638_316_801_000_001, "192.168.1.23:50123", "192.168.1.1:53",
+              "udp", "benign:dns", "")]
+    odd = [("", 5, 6, "a,b", 'say "hi"', "x\ny", None, "r\rs")]
+    text = _written(tmp_path, [plain, odd])
+    assert text == _reference([plain, odd])
+    assert "1638316800.123456,1638316801.000001,192.168.1.23:50123" in text
+    assert '"a,b","say ""hi""","x\ny",,r\rs' in text  # csv quotes only the delimiter, quotes, "\n"
