@@ -137,7 +137,7 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
                         if chunk.encoded is not None:
                             writer.write_encoded(chunk.encoded)
                         else:
-                            writer.write_many(chunk.frames)
+                            writer.write_blocks(chunk.merged())
                         summary.frames = writer.frames_written
                     truth.write_events(chunk.events)
                     truth.write_flows(chunk.flows)

@@ -26,7 +26,6 @@ from testbed.distributed.atomic import atomic_target
 from testbed.distributed.capture_parts import part_name
 from testbed.distributed.chunk_parts import ChunkWriter
 from testbed.packets import PcapngWriter
-from testbed.packets.pcapng import EpbEncoder
 from testbed.population.model import Household
 from testbed.rundir import seal_sqlite, sha256_file
 from testbed.scenario.model import Scenario
@@ -84,18 +83,18 @@ def run_shard(task: ShardTask) -> ShardResult:
         if capture_path is not None:
             pcap = stack.enter_context(PcapngWriter(str(stack.enter_context(atomic_target(capture_path))),
                                                     CAPTURE_INTERFACES))
-        encoder = EpbEncoder()
         for chunk in shard_chunks(task.scenario, task.households, transport, task.window_us):
-            result.frames += len(chunk.frames)
+            result.frames += chunk.frame_count
             if pcap is not None:
-                if chunk.frames:
-                    first_ts = chunk.frames[0][0] if first_ts is None else first_ts
-                    last_ts = chunk.frames[-1][0]
-                pcap.write_many(chunk.frames)
-                chunk.frames = []  # the frames are in the capture part; the parent merges truth only
+                frames = chunk.merged()
+                if len(frames):
+                    first_ts = frames.times[0] if first_ts is None else first_ts
+                    last_ts = frames.times[-1]
+                pcap.write_blocks(frames)
+                chunk.parts = []  # the frames are in the capture part; the parent merges truth only
                 chunks.write(chunk)
             else:
-                chunks.write(chunk, chunk.take_frames(encoder))  # blocks apart: the parent copies, not unpickles
+                chunks.write(chunk, chunk.take_frames())  # blocks apart: the parent copies, not unpickles
         result.chunks = chunks.chunks
         stack.close()  # files and connections closed (capture part renamed) before the database is folded
         seal_sqlite(tmp_db)

@@ -18,8 +18,11 @@
  *     The slow-start bursts and delayed ACKs of TcpSession._send: the same frames, in the same order.
  *     A template is a plain segment's 54 header bytes with the fields that vary left for this code.
  *
- * extend_labelled(pending, frames, label)
- *     Appends (ts_us, frame, label) to pending for each (ts_us, frame) of a step's frames.
+ * FrameLog: a household's frames not yet handed over, kept as blocks: add(frames, label) per step,
+ *     take(until_us, final) per window (testbed.packets.frame_log has the pure-Python twin).
+ *
+ * merge_encoded(parts) -> (times, ends, blob)
+ *     Encoded parts (each in capture order) merged by capture time, ties in part order.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -73,28 +76,37 @@ typedef struct {
     Py_ssize_t comment_length;
 } Record;
 
+static int fill_record(PyObject *ts, PyObject *frame, PyObject *comment, const char *what, Py_ssize_t index,
+                       Record *r);
+
 static int read_record(PyObject *item, Py_ssize_t index, Record *r)
 {
     if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) {
         PyErr_Format(PyExc_TypeError, "record %zd: expected a (ts_us, frame, comment) tuple", index);
         return -1;
     }
-    r->ts = PyLong_AsLongLong(PyTuple_GET_ITEM(item, 0));
+    return fill_record(PyTuple_GET_ITEM(item, 0), PyTuple_GET_ITEM(item, 1), PyTuple_GET_ITEM(item, 2), "record",
+                       index, r);
+}
+
+/* ``what`` names the item in errors: "record 3: ...". */
+static int fill_record(PyObject *ts, PyObject *frame, PyObject *comment, const char *what, Py_ssize_t index,
+                       Record *r)
+{
+    r->ts = PyLong_AsLongLong(ts);
     if (r->ts == -1 && PyErr_Occurred())
         return -1;
     if (r->ts < 0) {
-        PyErr_Format(PyExc_ValueError, "record %zd: a capture time is never negative, got %lld", index, r->ts);
+        PyErr_Format(PyExc_ValueError, "%s %zd: a capture time is never negative, got %lld", what, index, r->ts);
         return -1;
     }
-    PyObject *frame = PyTuple_GET_ITEM(item, 1);
     if (!PyBytes_Check(frame)) {
-        PyErr_Format(PyExc_TypeError, "record %zd: the frame must be bytes, not %.100s", index,
+        PyErr_Format(PyExc_TypeError, "%s %zd: the frame must be bytes, not %.100s", what, index,
                      Py_TYPE(frame)->tp_name);
         return -1;
     }
     r->frame = PyBytes_AS_STRING(frame);
     r->length = PyBytes_GET_SIZE(frame);
-    PyObject *comment = PyTuple_GET_ITEM(item, 2);
     if (comment == Py_None) {
         r->comment = NULL;
         r->comment_length = 0;
@@ -103,12 +115,12 @@ static int read_record(PyObject *item, Py_ssize_t index, Record *r)
         if (r->comment == NULL)
             return -1;
         if (r->comment_length > 0xFFFF) {
-            PyErr_Format(PyExc_ValueError, "record %zd: a comment has at most 65535 bytes, got %zd", index,
+            PyErr_Format(PyExc_ValueError, "%s %zd: a comment has at most 65535 bytes, got %zd", what, index,
                          r->comment_length);
             return -1;
         }
     } else {
-        PyErr_Format(PyExc_TypeError, "record %zd: the comment must be a str or None, not %.100s", index,
+        PyErr_Format(PyExc_TypeError, "%s %zd: the comment must be a str or None, not %.100s", what, index,
                      Py_TYPE(comment)->tp_name);
         return -1;
     }
@@ -123,6 +135,34 @@ static Py_ssize_t block_size(const Record *r)
     if (r->comment != NULL)
         total += 4 + r->comment_length + pad4(r->comment_length) + 4; /* the option, end-of-options */
     return total;
+}
+
+/* Write the Enhanced Packet Block of ``r`` (``size`` bytes, from ``block_size``) at ``p``. */
+static void write_block(unsigned char *p, const Record *r, Py_ssize_t size, uint32_t interface)
+{
+    put_le32(p, EPB_TYPE);
+    put_le32(p + 4, (uint32_t)size);
+    put_le32(p + 8, interface);
+    put_le32(p + 12, (uint32_t)((unsigned long long)r->ts >> 32));
+    put_le32(p + 16, (uint32_t)r->ts);
+    put_le32(p + 20, (uint32_t)r->length);
+    put_le32(p + 24, (uint32_t)r->length);
+    p += 28;
+    memcpy(p, r->frame, (size_t)r->length);
+    p += r->length;
+    Py_ssize_t fill = pad4(r->length);
+    memset(p, 0, (size_t)fill);
+    p += fill;
+    if (r->comment != NULL) {
+        put_le16(p, OPT_COMMENT);
+        put_le16(p + 2, (uint32_t)r->comment_length);
+        memcpy(p + 4, r->comment, (size_t)r->comment_length);
+        p += 4 + r->comment_length;
+        fill = pad4(r->comment_length);
+        memset(p, 0, (size_t)fill + 4); /* the padding, then end-of-options (code 0, length 0) */
+        p += fill + 4;
+    }
+    put_le32(p, (uint32_t)size);
 }
 
 static PyObject *epb_encode(PyObject *module, PyObject *args)
@@ -162,31 +202,8 @@ static PyObject *epb_encode(PyObject *module, PyObject *args)
     Py_ssize_t offset = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         const Record *r = &rs[i];
-        uint32_t size = (uint32_t)block_size(r);
-        unsigned char *p = out + offset;
-        put_le32(p, EPB_TYPE);
-        put_le32(p + 4, size);
-        put_le32(p + 8, interface);
-        put_le32(p + 12, (uint32_t)((unsigned long long)r->ts >> 32));
-        put_le32(p + 16, (uint32_t)r->ts);
-        put_le32(p + 20, (uint32_t)r->length);
-        put_le32(p + 24, (uint32_t)r->length);
-        p += 28;
-        memcpy(p, r->frame, (size_t)r->length);
-        p += r->length;
-        Py_ssize_t fill = pad4(r->length);
-        memset(p, 0, (size_t)fill);
-        p += fill;
-        if (r->comment != NULL) {
-            put_le16(p, OPT_COMMENT);
-            put_le16(p + 2, (uint32_t)r->comment_length);
-            memcpy(p + 4, r->comment, (size_t)r->comment_length);
-            p += 4 + r->comment_length;
-            fill = pad4(r->comment_length);
-            memset(p, 0, (size_t)fill + 4); /* the padding, then end-of-options (code 0, length 0) */
-            p += fill + 4;
-        }
-        put_le32(p, size);
+        Py_ssize_t size = block_size(r);
+        write_block(out + offset, r, size, interface);
         offset += size;
         tp[i] = (int64_t)r->ts;
         ep[i] = (uint64_t)offset;
@@ -360,39 +377,320 @@ done:
     return out;
 }
 
-/* ------------------------------------------------------------------ labelling a step's frames */
+/* ------------------------------------------------------------------ a household's pending frames */
 
-static PyObject *extend_labelled(PyObject *module, PyObject *args)
+/* One frame waiting in a FrameLog: its capture time, its arrival order, and where its block is. */
+typedef struct {
+    int64_t t;
+    uint64_t seq;
+    Py_ssize_t offset;
+    Py_ssize_t size;
+} Pending;
+
+typedef struct {
+    PyObject_HEAD
+    unsigned char *blob; /* the pending frames' blocks, in arrival order */
+    Py_ssize_t length, capacity;
+    Pending *pending;
+    Py_ssize_t count, slots;
+    uint64_t next_seq;
+} FrameLog;
+
+static int grow(void **buffer, Py_ssize_t *capacity, Py_ssize_t needed, size_t item)
 {
-    (void)module;
-    PyObject *pending, *frames, *label;
-    if (!PyArg_ParseTuple(args, "O!O!O:extend_labelled", &PyList_Type, &pending, &PyList_Type, &frames, &label))
+    if (needed <= *capacity)
+        return 0;
+    Py_ssize_t wanted = *capacity ? *capacity : 64;
+    while (wanted < needed)
+        wanted *= 2;
+    void *bigger = PyMem_Realloc(*buffer, (size_t)wanted * item);
+    if (bigger == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *buffer = bigger;
+    *capacity = wanted;
+    return 0;
+}
+
+static void frame_log_dealloc(FrameLog *self)
+{
+    PyMem_Free(self->blob);
+    PyMem_Free(self->pending);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* add(frames, label): encode a step's (ts_us, frame) pairs as blocks labelled ``label`` (a str or None).
+ * All or nothing: every pair is checked before any is added. */
+static PyObject *frame_log_add(FrameLog *self, PyObject *args)
+{
+    PyObject *frames, *label;
+    if (!PyArg_ParseTuple(args, "O!O:add", &PyList_Type, &frames, &label))
         return NULL;
-    /* The count is read once (pending may be frames itself); each pair is held while its triple is made,
-     * since making a tuple can run the cyclic GC, and with it finalizers that could change the list. */
-    Py_ssize_t count = PyList_GET_SIZE(frames);
-    for (Py_ssize_t i = 0; i < count && i < PyList_GET_SIZE(frames); i++) {
+    /* Nothing below runs Python code (no Python object is allocated), so the borrowed frames stay valid
+     * from the check to the copy. */
+    Py_ssize_t count = PyList_GET_SIZE(frames), total = 0;
+    Record r;
+    for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *pair = PyList_GET_ITEM(frames, i);
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
             PyErr_Format(PyExc_TypeError, "frame %zd: expected a (ts_us, frame) tuple", i);
             return NULL;
         }
-        Py_INCREF(pair);
-        PyObject *triple = PyTuple_Pack(3, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), label);
-        Py_DECREF(pair);
-        if (triple == NULL)
+        if (fill_record(PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), label, "frame", i, &r) < 0)
             return NULL;
-        int rc = PyList_Append(pending, triple);
-        Py_DECREF(triple);
-        if (rc < 0)
+        Py_ssize_t size = block_size(&r);
+        if (size > 0xFFFFFFFFll) {
+            PyErr_Format(PyExc_ValueError, "frame %zd: a block of %zd bytes does not fit pcapng", i, size);
             return NULL;
+        }
+        total += size;
+    }
+    if (grow((void **)&self->blob, &self->capacity, self->length + total, 1) < 0 ||
+        grow((void **)&self->pending, &self->slots, self->count + count, sizeof(Pending)) < 0)
+        return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *pair = PyList_GET_ITEM(frames, i);
+        fill_record(PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), label, "frame", i, &r);
+        Py_ssize_t size = block_size(&r);
+        write_block(self->blob + self->length, &r, size, 0);
+        Pending *p = &self->pending[self->count++];
+        p->t = r.ts;
+        p->seq = self->next_seq++;
+        p->offset = self->length;
+        p->size = size;
+        self->length += size;
     }
     Py_RETURN_NONE;
 }
 
+static int by_time_then_arrival(const void *a, const void *b)
+{
+    const Pending *x = *(const Pending *const *)a, *y = *(const Pending *const *)b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+/* take(until_us, final) -> (times, ends, blob): the frames before ``until_us`` (all if ``final``) in
+ * capture order, ties in arrival order (a stable sort by time); the others stay, in arrival order. */
+static PyObject *frame_log_take(FrameLog *self, PyObject *args)
+{
+    long long until;
+    int final;
+    if (!PyArg_ParseTuple(args, "Lp:take", &until, &final))
+        return NULL;
+    Py_ssize_t n = 0, total = 0;
+    Pending **ready = PyMem_Malloc(sizeof(Pending *) * (size_t)(self->count ? self->count : 1));
+    if (ready == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < self->count; i++) {
+        if (final || self->pending[i].t < until) {
+            ready[n++] = &self->pending[i];
+            total += self->pending[i].size;
+        }
+    }
+    qsort(ready, (size_t)n, sizeof(Pending *), by_time_then_arrival);
+    PyObject *times = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    PyObject *ends = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(uint64_t));
+    PyObject *blob = PyBytes_FromStringAndSize(NULL, total);
+    if (times == NULL || ends == NULL || blob == NULL) {
+        PyMem_Free(ready);
+        Py_XDECREF(times);
+        Py_XDECREF(ends);
+        Py_XDECREF(blob);
+        return NULL;
+    }
+    int64_t *tp = (int64_t *)PyBytes_AS_STRING(times);
+    uint64_t *ep = (uint64_t *)PyBytes_AS_STRING(ends);
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(blob);
+    Py_ssize_t offset = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        memcpy(out + offset, self->blob + ready[i]->offset, (size_t)ready[i]->size);
+        offset += ready[i]->size;
+        tp[i] = ready[i]->t;
+        ep[i] = (uint64_t)offset;
+    }
+    PyMem_Free(ready);
+    /* Keep the rest, in arrival order, at the front of the buffers (blocks only ever move left). */
+    Py_ssize_t kept = 0, length = 0;
+    for (Py_ssize_t i = 0; i < self->count; i++) {
+        Pending p = self->pending[i];
+        if (final || p.t < until)
+            continue;
+        memmove(self->blob + length, self->blob + p.offset, (size_t)p.size);
+        p.offset = length;
+        length += p.size;
+        self->pending[kept++] = p;
+    }
+    self->count = kept;
+    self->length = length;
+    return Py_BuildValue("(NNN)", times, ends, blob);
+}
+
+static Py_ssize_t frame_log_len(FrameLog *self) { return self->count; }
+
+static PyMethodDef frame_log_methods[] = {
+    {"add", (PyCFunction)frame_log_add, METH_VARARGS,
+     "add(frames, label): a step's (ts_us, frame) pairs, encoded as pcapng blocks labelled label."},
+    {"take", (PyCFunction)frame_log_take, METH_VARARGS,
+     "take(until_us, final) -> (times, ends, blob): the frames before until_us (all if final), in capture order."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods frame_log_sequence = {.sq_length = (lenfunc)frame_log_len};
+
+static PyTypeObject FrameLogType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "testbed.packets._speedups.FrameLog",
+    .tp_doc = "A household's frames not yet handed over, kept as pcapng blocks (no Python object per frame).",
+    .tp_basicsize = sizeof(FrameLog),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)frame_log_dealloc,
+    .tp_methods = frame_log_methods,
+    .tp_as_sequence = &frame_log_sequence,
+};
+
+/* ------------------------------------------------------------------ merging encoded parts */
+
+typedef struct {
+    Py_buffer times, ends, blob;
+    Py_ssize_t count, next;
+} Part;
+
+/* Heap of part indices, ordered by (time of the part's next frame, part index). */
+static inline int before(Part *parts, Py_ssize_t a, Py_ssize_t b)
+{
+    int64_t ta = ((int64_t *)parts[a].times.buf)[parts[a].next];
+    int64_t tb = ((int64_t *)parts[b].times.buf)[parts[b].next];
+    return ta < tb || (ta == tb && a < b);
+}
+
+static void sift_down(Py_ssize_t *heap, Py_ssize_t size, Part *parts, Py_ssize_t i)
+{
+    for (;;) {
+        Py_ssize_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < size && before(parts, heap[l], heap[m]))
+            m = l;
+        if (r < size && before(parts, heap[r], heap[m]))
+            m = r;
+        if (m == i)
+            return;
+        Py_ssize_t tmp = heap[i];
+        heap[i] = heap[m];
+        heap[m] = tmp;
+        i = m;
+    }
+}
+
+/* merge_encoded(parts) -> (times, ends, blob): parts of (times, ends, blob), each in capture order,
+ * merged by capture time; equal times keep the order of ``parts`` (as a stable sort would). */
+static PyObject *merge_encoded(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *list;
+    if (!PyArg_ParseTuple(args, "O!:merge_encoded", &PyList_Type, &list))
+        return NULL;
+    Py_ssize_t k = PyList_GET_SIZE(list), got = 0, frames = 0, total = 0;
+    Part *parts = PyMem_Calloc((size_t)(k ? k : 1), sizeof(Part));
+    Py_ssize_t *heap = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(k ? k : 1));
+    PyObject *times = NULL, *ends = NULL, *blob = NULL, *result = NULL;
+    if (parts == NULL || heap == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; got < k; got++) {
+        PyObject *item = PyList_GET_ITEM(list, got);
+        Part *p = &parts[got];
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) {
+            PyErr_Format(PyExc_TypeError, "part %zd: expected a (times, ends, blob) tuple", got);
+            goto done;
+        }
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(item, 0), &p->times, PyBUF_SIMPLE) < 0)
+            goto done;
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(item, 1), &p->ends, PyBUF_SIMPLE) < 0) {
+            PyBuffer_Release(&p->times);
+            goto done;
+        }
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(item, 2), &p->blob, PyBUF_SIMPLE) < 0) {
+            PyBuffer_Release(&p->times);
+            PyBuffer_Release(&p->ends);
+            goto done;
+        }
+        p->count = p->times.len / (Py_ssize_t)sizeof(int64_t);
+        uint64_t last = p->count ? ((uint64_t *)p->ends.buf)[p->count - 1] : 0;
+        if (p->times.len % 8 || p->ends.len != p->times.len || (Py_ssize_t)last != p->blob.len) {
+            PyErr_Format(PyExc_ValueError, "part %zd: times, ends and blob do not agree", got);
+            got++; /* its buffers are held: release them below */
+            goto done;
+        }
+        frames += p->count;
+        total += p->blob.len;
+    }
+    times = PyBytes_FromStringAndSize(NULL, frames * (Py_ssize_t)sizeof(int64_t));
+    ends = PyBytes_FromStringAndSize(NULL, frames * (Py_ssize_t)sizeof(uint64_t));
+    blob = PyBytes_FromStringAndSize(NULL, total);
+    if (times == NULL || ends == NULL || blob == NULL)
+        goto done;
+    int64_t *tp = (int64_t *)PyBytes_AS_STRING(times);
+    uint64_t *ep = (uint64_t *)PyBytes_AS_STRING(ends);
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(blob);
+    Py_ssize_t size = 0, written = 0, offset = 0;
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (parts[i].count)
+            heap[size++] = i;
+    for (Py_ssize_t i = size / 2 - 1; i >= 0; i--) /* heapify: sift each inner node down */
+        sift_down(heap, size, parts, i);
+    while (size) {
+        Py_ssize_t top = heap[0];
+        Part *p = &parts[top];
+        /* The run of this part that goes before every other part's next frame. */
+        Py_ssize_t stop = p->next + 1;
+        if (size > 1) {
+            Py_ssize_t rival = heap[1];
+            if (size > 2 && before(parts, heap[2], rival))
+                rival = heap[2];
+            const int64_t *pt = p->times.buf;
+            int64_t limit = ((int64_t *)parts[rival].times.buf)[parts[rival].next];
+            while (stop < p->count && (pt[stop] < limit || (pt[stop] == limit && top < rival)))
+                stop++;
+        } else {
+            stop = p->count;
+        }
+        const uint64_t *pe = p->ends.buf;
+        Py_ssize_t start = p->next ? (Py_ssize_t)pe[p->next - 1] : 0;
+        Py_ssize_t length = (Py_ssize_t)pe[stop - 1] - start;
+        memcpy(out + offset, (const unsigned char *)p->blob.buf + start, (size_t)length);
+        for (Py_ssize_t i = p->next; i < stop; i++) {
+            tp[written] = ((const int64_t *)p->times.buf)[i];
+            ep[written++] = (uint64_t)(offset + (Py_ssize_t)pe[i] - start);
+        }
+        offset += length;
+        p->next = stop;
+        if (stop == p->count)
+            heap[0] = heap[--size];
+        sift_down(heap, size, parts, 0);
+    }
+    result = Py_BuildValue("(OOO)", times, ends, blob);
+
+done:
+    for (Py_ssize_t i = 0; i < got; i++) {
+        PyBuffer_Release(&parts[i].times);
+        PyBuffer_Release(&parts[i].ends);
+        PyBuffer_Release(&parts[i].blob);
+    }
+    PyMem_Free(parts);
+    PyMem_Free(heap);
+    Py_XDECREF(times);
+    Py_XDECREF(ends);
+    Py_XDECREF(blob);
+    return result;
+}
+
 static PyMethodDef methods[] = {
-    {"extend_labelled", extend_labelled, METH_VARARGS,
-     "extend_labelled(pending, frames, label): append (ts_us, frame, label) for each (ts_us, frame) of frames."},
+    {"merge_encoded", merge_encoded, METH_VARARGS,
+     "merge_encoded(parts) -> (times, ends, blob): (times, ends, blob) parts merged by capture time, ties in part order."},
     {"epb_encode", epb_encode, METH_VARARGS,
      "epb_encode(records, interface) -> (times, ends, blob): Enhanced Packet Blocks of (ts_us, frame, comment) records."},
     {"tcp_bulk", tcp_bulk, METH_VARARGS,
@@ -405,4 +703,16 @@ static struct PyModuleDef module = {
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__speedups(void)
+{
+    if (PyType_Ready(&FrameLogType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "FrameLog", (PyObject *)&FrameLogType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -24,14 +24,13 @@ from typing import Any
 from testbed.errors import RunError
 from testbed.gc_threshold import fewer_collections
 from testbed.packets.encoded_frames import write_placed
-from testbed.packets.pcapng import EpbEncoder, PcapngWriter
+from testbed.packets.pcapng import PcapngWriter
 from testbed.population.model import Household
 from testbed.scenario.model import Scenario
 from testbed.sdk import Transport, WsgiTransport
 from testbed.sim.household import Chunk, HouseholdSim
 from testbed.truth import CommunityIds
 
-_first = itemgetter(0)
 _second = itemgetter(1)
 _start = itemgetter("start")
 TARGET_FRAMES_PER_WINDOW = 40_000  # bounds memory: a window holds all households' frames at once
@@ -71,10 +70,9 @@ def merge_chunks(parts: list[Chunk]) -> Chunk:
         return parts[0]
     out = Chunk(cycles=sum(p.cycles for p in parts), until_us=parts[0].until_us)
     for part in parts:
-        out.frames += part.frames
+        out.parts += part.parts  # merged by capture time when written (``Chunk.merged``)
         out.events += part.events
         out.flows += part.flows
-    out.frames.sort(key=_first)
     if any(p.encoded is not None for p in parts):
         out.encoded = [e for p in parts for e in p.encoded or ()]  # the writer merges them by time
     out.events.sort(key=_start)
@@ -129,7 +127,6 @@ def _worker(scenario: Scenario, households: list[Household], collector_db: str |
             chunks: mp.Queue, placements: mp.Queue, capture_path: str) -> None:
     try:
         transport = collector_transport(Path(collector_db) if collector_db else None)
-        encoder = EpbEncoder()
         fd = os.open(capture_path, os.O_WRONLY)
         try:
             # Each window's frames are encoded here; the queue carries only their times and offsets. The
@@ -142,7 +139,7 @@ def _worker(scenario: Scenario, households: list[Household], collector_db: str |
             waiting: deque[bytes] = deque()  # sent, not yet placed, oldest first
             held = written = 0
             for chunk in shard_chunks(scenario, households, transport, window):
-                blob = chunk.take_frames(encoder)
+                blob = chunk.take_frames()
                 chunks.put(pickle.dumps((written, chunk), protocol=pickle.HIGHEST_PROTOCOL))
                 waiting.append(blob)
                 held += len(blob)

@@ -8,18 +8,15 @@ of the steps that began in the window. Memory stays bounded by one window, whate
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 import simpy
 
 from testbed.benign import BEHAVIOURS, BenignContext, behaviours_for, scanner_phone
-from testbed.packets import speedups
 from testbed.packets.encoded_frames import EncodedFrames
-from testbed.packets.pcapng import EpbEncoder
+from testbed.packets.frame_log import encoded, merge_encoded, new_frame_log
 from testbed.population.model import Household, Tv
 from testbed.rng import stream, stream_seed
 from testbed.scenario.model import Scenario
@@ -29,30 +26,36 @@ from testbed.sim.lan import Node, SimLan
 from testbed.steps import BeginCycle, Clock, Sleep, Step
 from testbed.truth import CommunityIds, TruthRecorder
 
-Frame = tuple[int, bytes, str]  # capture time (epoch µs), bytes, label
-_by_time = itemgetter(0)
-
 
 @dataclass(slots=True)
 class Chunk:
-    """What one window produced: frames in capture order, truth events, flow rows."""
+    """What one window produced: frames as pcapng blocks, truth events, flow rows."""
 
-    frames: list[Frame] = field(default_factory=list)
+    parts: list[EncodedFrames] = field(default_factory=list)  # in memory, one per household, in household order
     events: list[dict[str, Any]] = field(default_factory=list)
     flows: list[tuple] = field(default_factory=list)  # (community_id, first_us, last_us, src, dst, proto, label, event_id)
     cycles: int = 0  # SDK cycles begun so far (a running total, for progress)
     until_us: int = 0  # the window's end: everything before it is in this or an earlier chunk
     encoded: list[EncodedFrames] | None = None  # or the frames' times and block offsets, one part per shard
 
-    def take_frames(self, encoder: EpbEncoder) -> bytes:
-        """Encode the frames as pcapng blocks (in a worker) and return them; ``encoded`` keeps their index.
+    @property
+    def frame_count(self) -> int:
+        """How many frames the chunk's parts hold."""
+        return sum(len(p) for p in self.parts)
+
+    def merged(self) -> EncodedFrames:
+        """The parts' blocks merged in capture order (ties: household order, then step order)."""
+        return merge_encoded(self.parts)
+
+    def take_frames(self) -> bytes:
+        """Merge the blocks (in a worker) and return them; ``encoded`` keeps their index.
 
         The blocks travel apart from the chunk: a worker writes them into the capture, or into its part
         file after the pickled chunk, so the parent never unpickles frame bytes.
         """
-        frames = encoder.encode(self.frames)
+        frames = self.merged()
         self.encoded = [EncodedFrames(frames.times, frames.ends)]
-        self.frames = []
+        self.parts = []
         return frames.blob
 
 
@@ -77,7 +80,7 @@ class HouseholdSim:
         self.executor = SimExecutor(self.lan, stream(seed, index, "net"), transport, names)
         self.truth = TruthRecorder(household)
         self.cids = community_ids or CommunityIds()
-        self._pending: list[Frame] = []
+        self._log = new_frame_log()  # the frames not yet handed over, as pcapng blocks
         self._chunk = Chunk()
         self.cycles = 0
 
@@ -98,7 +101,7 @@ class HouseholdSim:
                label: str = "") -> Generator[simpy.Event, Any, None]:
         """Drive one behaviour: perform each step, record it, wait its duration, send back its result."""
         env, start_us, executor = self.env, self.start_us, self.executor
-        extend_labelled = speedups.native.extend_labelled if speedups.native is not None else None
+        keep = self._log.add
         result: Any = None
         cycle = 0
         while True:
@@ -122,11 +125,10 @@ class HouseholdSim:
             event_id = self.truth.label(tv, cycle, step) if tv is not None else None
             frame_label = event_id or label
             chunk = self._chunk  # read per step: advance() swaps in a fresh chunk each window
-            if outcome.frames:
-                if extend_labelled is not None:
-                    extend_labelled(self._pending, outcome.frames, frame_label)
-                else:
-                    self._pending.extend([(ts, frame, frame_label) for ts, frame in outcome.frames])
+            frame_count = len(outcome.frames)
+            if frame_count:
+                keep(outcome.frames, frame_label)
+                outcome.frames = []  # freed now, while still in the CPU's cache, not after the next step
             flow_ids = []
             for f in outcome.flows:
                 cid = self.cids.of(f.proto, f.src, f.sport, f.dst, f.dport)
@@ -135,7 +137,7 @@ class HouseholdSim:
                                     _endpoint(f.dst, f.dport, f.proto), f.proto, frame_label, event_id or ""))
             if event_id is not None:
                 chunk.events.append(self.truth.event(tv, cycle, step, outcome.result, now,
-                                                     now + outcome.duration_us, flow_ids, len(outcome.frames)))
+                                                     now + outcome.duration_us, flow_ids, frame_count))
             if outcome.duration_us:
                 yield env.timeout(outcome.duration_us)
             result = outcome.result
@@ -145,13 +147,7 @@ class HouseholdSim:
         target = until_us - self.start_us
         if target > self.env.now:
             self.env.run(until=target)
-        pending = self._pending
-        pending.sort(key=_by_time)  # stable: frames of one time keep the order their steps ran in
-        if final:
-            ready, self._pending = pending, []
-        else:
-            cut = bisect_left(pending, until_us, key=_by_time)
-            ready, self._pending = pending[:cut], pending[cut:]
         chunk, self._chunk = self._chunk, Chunk()
-        chunk.frames = ready
+        # Frames of one time keep the order their steps ran in (the log sorts stably).
+        chunk.parts = [encoded(self._log.take(until_us, final))]
         return chunk

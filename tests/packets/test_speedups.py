@@ -1,5 +1,6 @@
 """The compiled hot loops (``testbed/packets/_speedups.c``) write exactly what their pure-Python
-references write: pcapng blocks, the segments of bulk TCP sends, and a whole run's capture.
+references write: pcapng blocks, the segments of bulk TCP sends, frame logs and their merge, and a
+whole run's capture.
 
 Where the extension was not built (no C compiler) these tests skip, except in CI (``CI=true`` or
 ``TESTBED_REQUIRE_SPEEDUPS=1``), where a missing extension is a failure: CI must test the fast path.
@@ -17,6 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from testbed.packets import TcpSession, speedups, tls_application_stream
+from testbed.packets.encoded_frames import EncodedFrames
+from testbed.packets.frame_log import PyFrameLog, encoded, merge_encoded
 from testbed.packets.pcapng import EpbEncoder
 
 REQUIRE = os.environ.get("CI") == "true" or os.environ.get("TESTBED_REQUIRE_SPEEDUPS") == "1"
@@ -132,19 +135,68 @@ def test_bad_templates_are_refused(native: ModuleType) -> None:
         native.tcp_bulk(b"data", 65496, 10, 40, 0, 50, 20_000, 12, bytes(54), 0, 0, 0, 0, bytes(54), 0, 0, 0, 0)
 
 
-# ------------------------------------------------------------------ labelling a step's frames
+# ------------------------------------------------------------------ frame logs and their merge
+
+times_strategy = st.integers(1_700_000_000_000_000, 1_700_000_000_000_040)  # few values: many ties
+step_strategy = st.lists(st.tuples(times_strategy, st.binary(min_size=1, max_size=90)), max_size=6)
+label_strategy = st.one_of(st.none(), st.sampled_from(["", "benign:dns", "h0001-tv1-c0002-sweep"]))
 
 
-def test_labelled_frames_are_appended_in_order(native: ModuleType) -> None:
-    pending = [(5, b"old", "x")]
-    frames = [(7, b"a"), (6, b"b")]
-    native.extend_labelled(pending, frames, "gozen:tv-1:3:sweep")
-    assert pending == [(5, b"old", "x"), (7, b"a", "gozen:tv-1:3:sweep"), (6, b"b", "gozen:tv-1:3:sweep")]
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.tuples(st.just("add"), step_strategy, label_strategy),
+                          st.tuples(st.just("take"), times_strategy, st.booleans())), max_size=12))
+def test_a_frame_log_hands_over_what_the_pure_python_one_does(native: ModuleType, ops: list) -> None:
+    fast, slow = native.FrameLog(), PyFrameLog()
+    for op, a, b in ops:
+        if op == "add":
+            fast.add(a, b)
+            slow.add(a, b)
+        else:
+            assert fast.take(a, b) == slow.take(a, b)
+        assert len(fast) == len(slow)
+    assert fast.take(0, True) == slow.take(0, True)
+    assert len(fast) == 0
+
+
+def _parts(steps: list[list[tuple[int, bytes]]]) -> list[EncodedFrames]:
+    parts = []
+    for k, frames in enumerate(steps):
+        log = PyFrameLog()
+        log.add(frames, f"home-{k}")
+        parts.append(encoded(log.take(0, True)))
+    return parts
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(step_strategy, max_size=6))
+def test_merged_parts_are_what_the_pure_python_merge_gives(native: ModuleType, steps: list) -> None:
+    parts = _parts(steps)
+    fast = merge_encoded(parts)
+    try:
+        speedups.native = None
+        slow = merge_encoded(parts)
+    finally:
+        speedups.native = native
+    assert (fast.blob, list(fast.times), list(fast.ends)) == (slow.blob, list(slow.times), list(slow.ends))
+    # A stable sort of every frame by time, ties in part order, is what the merge must equal.
+    every = sorted(((t, k) for k, frames in enumerate(steps) for t, _ in sorted(frames, key=lambda f: f[0])),
+                   key=lambda x: x[0])
+    assert list(fast.times) == [t for t, _ in every]
+
+
+def test_bad_frames_and_parts_are_refused(native: ModuleType) -> None:
+    log = native.FrameLog()
     with pytest.raises(TypeError, match="frame 1: expected a"):
-        native.extend_labelled(pending, [(1, b"a"), (2, b"b", "c")], "")
-    same = [(1, b"a")]
-    native.extend_labelled(same, same, "x")  # a list extended with itself: its first length only
-    assert same == [(1, b"a"), (1, b"a", "x")]
+        log.add([(1, b"a"), (2, b"b", "c")], "")
+    with pytest.raises(TypeError, match="frame 1: the frame must be bytes"):
+        log.add([(1, b"a"), (2, "b")], None)
+    with pytest.raises(ValueError, match="frame 0: a capture time is never negative"):
+        log.add([(-1, b"a")], None)
+    assert len(log) == 0  # all or nothing: no frame of a refused step was kept
+    with pytest.raises(ValueError, match="part 1: times, ends and blob do not agree"):
+        native.merge_encoded([(bytes(8), bytes(8), b""), (bytes(8), (5).to_bytes(8, "little"), b"1234")])
+    with pytest.raises(TypeError, match="part 0: expected a"):
+        native.merge_encoded([(b"", b"")])
 
 
 # ------------------------------------------------------------------ a whole run

@@ -1,0 +1,91 @@
+"""A household's frames not yet handed over, kept as pcapng blocks, and the merge of households' blocks.
+
+Why: a window holds thousands of frames per household. Kept as ``(time, frame, label)`` tuples until the
+window closed, they were sorted, merged across homes, encoded and freed again long after they were made,
+about a quarter of a run (measured: a run whose steps kept no frames took 27-28 s instead of 38 s). The
+compiled ``FrameLog`` (``_speedups.c``) encodes each step's frames as blocks at once, so no Python object
+per frame outlives its step; ``take`` hands a window's blocks over in capture order, and
+``merge_encoded`` merges the households' blocks by capture time. ``PyFrameLog`` and the Python branch of
+``merge_encoded`` are their pure-Python twins (used where the extension was not built): the same bytes.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from operator import itemgetter
+from typing import Protocol
+
+from . import speedups
+from .encoded_frames import EncodedFrames, merge_runs
+from .pcapng import EpbEncoder
+
+_by_time = itemgetter(0)
+
+
+class FrameLogLike(Protocol):
+    """What ``HouseholdSim`` needs of a frame log (the compiled one or ``PyFrameLog``)."""
+
+    def add(self, frames: list[tuple[int, bytes]], label: str | None) -> None: ...
+    def take(self, until_us: int, final: bool) -> tuple[bytes, bytes, bytes]: ...
+    def __len__(self) -> int: ...
+
+
+class PyFrameLog:
+    """The pure-Python frame log: the same blocks as the compiled ``FrameLog``."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[int, bytes, str | None]] = []
+        self._encoder = EpbEncoder()
+
+    def add(self, frames: list[tuple[int, bytes]], label: str | None) -> None:
+        """A step's ``(ts_us, frame)`` pairs, to be labelled ``label``."""
+        self._pending.extend([(ts, frame, label) for ts, frame in frames])
+
+    def take(self, until_us: int, final: bool) -> tuple[bytes, bytes, bytes]:
+        """The frames before ``until_us`` (all if ``final``) as ``(times, ends, blob)``, in capture order."""
+        pending = self._pending
+        pending.sort(key=_by_time)  # stable: frames of one time keep the order their steps ran in
+        if final:
+            ready, self._pending = pending, []
+        else:
+            cut = bisect_left(pending, until_us, key=_by_time)
+            ready, self._pending = pending[:cut], pending[cut:]
+        frames = self._encoder.encode_python(ready)
+        return frames.times.tobytes(), frames.ends.tobytes(), frames.blob
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+
+def new_frame_log() -> FrameLogLike:
+    """The compiled frame log where the extension was built, else ``PyFrameLog``."""
+    native = speedups.native
+    return native.FrameLog() if native is not None else PyFrameLog()
+
+
+def encoded(raw: tuple[bytes, bytes, bytes]) -> EncodedFrames:
+    """``(times, ends, blob)`` as ``take`` and ``merge_encoded`` give them, as ``EncodedFrames``."""
+    times, ends = array("q"), array("Q")
+    times.frombytes(raw[0])
+    ends.frombytes(raw[1])
+    return EncodedFrames(times, ends, raw[2])
+
+
+def merge_encoded(parts: list[EncodedFrames]) -> EncodedFrames:
+    """``parts`` (blocks in memory, each in capture order) merged by capture time; ties in part order."""
+    parts = [p for p in parts if len(p)]
+    if len(parts) <= 1:
+        return parts[0] if parts else EncodedFrames()
+    native = speedups.native
+    if native is not None:
+        return encoded(native.merge_encoded([(p.times, p.ends, p.blob) for p in parts]))
+    times, ends, pieces, offset = array("q"), array("Q"), [], 0
+    for k, i, j in merge_runs(parts):
+        part = parts[k]
+        start, length = part.span(i, j)
+        pieces.append(memoryview(part.blob)[start:start + length])
+        times.extend(part.times[i:j])
+        ends.extend(end - start + offset for end in part.ends[i:j])
+        offset += length
+    return EncodedFrames(times, ends, b"".join(pieces))
