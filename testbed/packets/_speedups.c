@@ -137,6 +137,46 @@ static Py_ssize_t block_size(const Record *r)
     return total;
 }
 
+/* ``block_size``, or -1 with an error when the block is too big for pcapng's 32-bit length. */
+static Py_ssize_t checked_block_size(const Record *r, const char *what, Py_ssize_t index)
+{
+    Py_ssize_t size = block_size(r);
+    if (size > 0xFFFFFFFFll) {
+        PyErr_Format(PyExc_ValueError, "%s %zd: a block of %zd bytes does not fit pcapng", what, index, size);
+        return -1;
+    }
+    return size;
+}
+
+/* What epb_encode, FrameLog.take and merge_encoded return: frames' times, block ends and the blocks,
+ * as bytes objects made at their final size, and pointers to fill them through. */
+typedef struct {
+    PyObject *times, *ends, *blob;
+    int64_t *tp;
+    uint64_t *ep;
+    unsigned char *out;
+} Output;
+
+static int output_new(Output *o, Py_ssize_t frames, Py_ssize_t bytes)
+{
+    o->times = PyBytes_FromStringAndSize(NULL, frames * (Py_ssize_t)sizeof(int64_t));
+    o->ends = PyBytes_FromStringAndSize(NULL, frames * (Py_ssize_t)sizeof(uint64_t));
+    o->blob = PyBytes_FromStringAndSize(NULL, bytes);
+    if (o->times == NULL || o->ends == NULL || o->blob == NULL) {
+        Py_CLEAR(o->times);
+        Py_CLEAR(o->ends);
+        Py_CLEAR(o->blob);
+        return -1;
+    }
+    o->tp = (int64_t *)PyBytes_AS_STRING(o->times);
+    o->ep = (uint64_t *)PyBytes_AS_STRING(o->ends);
+    o->out = (unsigned char *)PyBytes_AS_STRING(o->blob);
+    return 0;
+}
+
+/* The (times, ends, blob) tuple, taking over the output's references. */
+static PyObject *output_result(Output *o) { return Py_BuildValue("(NNN)", o->times, o->ends, o->blob); }
+
 /* Write the Enhanced Packet Block of ``r`` (``size`` bytes, from ``block_size``) at ``p``. */
 static void write_block(unsigned char *p, const Record *r, Py_ssize_t size, uint32_t interface)
 {
@@ -179,44 +219,32 @@ static PyObject *epb_encode(PyObject *module, PyObject *args)
     Record *rs = PyMem_Malloc(sizeof(Record) * (size_t)(count ? count : 1));
     if (rs == NULL)
         return PyErr_NoMemory();
-    PyObject *times = NULL, *ends = NULL, *blob = NULL;
     Py_ssize_t total = 0;
+    Output o;
     for (Py_ssize_t i = 0; i < count; i++) {
-        if (read_record(PyList_GET_ITEM(records, i), i, &rs[i]) < 0)
-            goto fail;
-        Py_ssize_t size = block_size(&rs[i]);
-        if (size > 0xFFFFFFFFll) {
-            PyErr_Format(PyExc_ValueError, "record %zd: a block of %zd bytes does not fit pcapng", i, size);
-            goto fail;
+        Py_ssize_t size;
+        if (read_record(PyList_GET_ITEM(records, i), i, &rs[i]) < 0 ||
+            (size = checked_block_size(&rs[i], "record", i)) < 0) {
+            PyMem_Free(rs);
+            return NULL;
         }
         total += size;
     }
-    times = PyBytes_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(int64_t));
-    ends = PyBytes_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(uint64_t));
-    blob = PyBytes_FromStringAndSize(NULL, total);
-    if (times == NULL || ends == NULL || blob == NULL)
-        goto fail;
-    int64_t *tp = (int64_t *)PyBytes_AS_STRING(times);
-    uint64_t *ep = (uint64_t *)PyBytes_AS_STRING(ends);
-    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(blob);
+    if (output_new(&o, count, total) < 0) {
+        PyMem_Free(rs);
+        return NULL;
+    }
     Py_ssize_t offset = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         const Record *r = &rs[i];
         Py_ssize_t size = block_size(r);
-        write_block(out + offset, r, size, interface);
+        write_block(o.out + offset, r, size, interface);
         offset += size;
-        tp[i] = (int64_t)r->ts;
-        ep[i] = (uint64_t)offset;
+        o.tp[i] = (int64_t)r->ts;
+        o.ep[i] = (uint64_t)offset;
     }
     PyMem_Free(rs);
-    return Py_BuildValue("(NNN)", times, ends, blob);
-
-fail:
-    PyMem_Free(rs);
-    Py_XDECREF(times);
-    Py_XDECREF(ends);
-    Py_XDECREF(blob);
-    return NULL;
+    return output_result(&o);
 }
 
 /* ------------------------------------------------------------------ TCP bulk sends */
@@ -421,38 +449,30 @@ static void frame_log_dealloc(FrameLog *self)
 }
 
 /* add(frames, label): encode a step's (ts_us, frame) pairs as blocks labelled ``label`` (a str or None).
- * All or nothing: every pair is checked before any is added. */
+ * All or nothing: a refused pair undoes the step's pairs added before it. */
 static PyObject *frame_log_add(FrameLog *self, PyObject *args)
 {
     PyObject *frames, *label;
     if (!PyArg_ParseTuple(args, "O!O:add", &PyList_Type, &frames, &label))
         return NULL;
-    /* Nothing below runs Python code (no Python object is allocated), so the borrowed frames stay valid
-     * from the check to the copy. */
-    Py_ssize_t count = PyList_GET_SIZE(frames), total = 0;
-    Record r;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *pair = PyList_GET_ITEM(frames, i);
-        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
-            PyErr_Format(PyExc_TypeError, "frame %zd: expected a (ts_us, frame) tuple", i);
-            return NULL;
-        }
-        if (fill_record(PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), label, "frame", i, &r) < 0)
-            return NULL;
-        Py_ssize_t size = block_size(&r);
-        if (size > 0xFFFFFFFFll) {
-            PyErr_Format(PyExc_ValueError, "frame %zd: a block of %zd bytes does not fit pcapng", i, size);
-            return NULL;
-        }
-        total += size;
-    }
-    if (grow((void **)&self->blob, &self->capacity, self->length + total, 1) < 0 ||
-        grow((void **)&self->pending, &self->slots, self->count + count, sizeof(Pending)) < 0)
+    Py_ssize_t count = PyList_GET_SIZE(frames);
+    Py_ssize_t length = self->length, pending = self->count; /* where a refused step rolls back to */
+    uint64_t seq = self->next_seq;
+    /* The borrowed pairs stay valid throughout: nothing below runs Python code. */
+    if (grow((void **)&self->pending, &self->slots, self->count + count, sizeof(Pending)) < 0)
         return NULL;
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *pair = PyList_GET_ITEM(frames, i);
-        fill_record(PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), label, "frame", i, &r);
-        Py_ssize_t size = block_size(&r);
+        Record r;
+        Py_ssize_t size;
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_Format(PyExc_TypeError, "frame %zd: expected a (ts_us, frame) tuple", i);
+            goto refuse;
+        }
+        if (fill_record(PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), label, "frame", i, &r) < 0 ||
+            (size = checked_block_size(&r, "frame", i)) < 0 ||
+            grow((void **)&self->blob, &self->capacity, self->length + size, 1) < 0)
+            goto refuse;
         write_block(self->blob + self->length, &r, size, 0);
         Pending *p = &self->pending[self->count++];
         p->t = r.ts;
@@ -462,6 +482,12 @@ static PyObject *frame_log_add(FrameLog *self, PyObject *args)
         self->length += size;
     }
     Py_RETURN_NONE;
+
+refuse:
+    self->length = length;
+    self->count = pending;
+    self->next_seq = seq;
+    return NULL;
 }
 
 static int by_time_then_arrival(const void *a, const void *b)
@@ -491,25 +517,17 @@ static PyObject *frame_log_take(FrameLog *self, PyObject *args)
         }
     }
     qsort(ready, (size_t)n, sizeof(Pending *), by_time_then_arrival);
-    PyObject *times = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
-    PyObject *ends = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(uint64_t));
-    PyObject *blob = PyBytes_FromStringAndSize(NULL, total);
-    if (times == NULL || ends == NULL || blob == NULL) {
+    Output o;
+    if (output_new(&o, n, total) < 0) {
         PyMem_Free(ready);
-        Py_XDECREF(times);
-        Py_XDECREF(ends);
-        Py_XDECREF(blob);
         return NULL;
     }
-    int64_t *tp = (int64_t *)PyBytes_AS_STRING(times);
-    uint64_t *ep = (uint64_t *)PyBytes_AS_STRING(ends);
-    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(blob);
     Py_ssize_t offset = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        memcpy(out + offset, self->blob + ready[i]->offset, (size_t)ready[i]->size);
+        memcpy(o.out + offset, self->blob + ready[i]->offset, (size_t)ready[i]->size);
         offset += ready[i]->size;
-        tp[i] = ready[i]->t;
-        ep[i] = (uint64_t)offset;
+        o.tp[i] = ready[i]->t;
+        o.ep[i] = (uint64_t)offset;
     }
     PyMem_Free(ready);
     /* Keep the rest, in arrival order, at the front of the buffers (blocks only ever move left). */
@@ -525,7 +543,7 @@ static PyObject *frame_log_take(FrameLog *self, PyObject *args)
     }
     self->count = kept;
     self->length = length;
-    return Py_BuildValue("(NNN)", times, ends, blob);
+    return output_result(&o);
 }
 
 static Py_ssize_t frame_log_len(FrameLog *self) { return self->count; }
@@ -595,7 +613,8 @@ static PyObject *merge_encoded(PyObject *module, PyObject *args)
     Py_ssize_t k = PyList_GET_SIZE(list), got = 0, frames = 0, total = 0;
     Part *parts = PyMem_Calloc((size_t)(k ? k : 1), sizeof(Part));
     Py_ssize_t *heap = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(k ? k : 1));
-    PyObject *times = NULL, *ends = NULL, *blob = NULL, *result = NULL;
+    PyObject *result = NULL;
+    Output o;
     if (parts == NULL || heap == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -628,14 +647,8 @@ static PyObject *merge_encoded(PyObject *module, PyObject *args)
         frames += p->count;
         total += p->blob.len;
     }
-    times = PyBytes_FromStringAndSize(NULL, frames * (Py_ssize_t)sizeof(int64_t));
-    ends = PyBytes_FromStringAndSize(NULL, frames * (Py_ssize_t)sizeof(uint64_t));
-    blob = PyBytes_FromStringAndSize(NULL, total);
-    if (times == NULL || ends == NULL || blob == NULL)
+    if (output_new(&o, frames, total) < 0)
         goto done;
-    int64_t *tp = (int64_t *)PyBytes_AS_STRING(times);
-    uint64_t *ep = (uint64_t *)PyBytes_AS_STRING(ends);
-    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(blob);
     Py_ssize_t size = 0, written = 0, offset = 0;
     for (Py_ssize_t i = 0; i < k; i++)
         if (parts[i].count)
@@ -661,10 +674,10 @@ static PyObject *merge_encoded(PyObject *module, PyObject *args)
         const uint64_t *pe = p->ends.buf;
         Py_ssize_t start = p->next ? (Py_ssize_t)pe[p->next - 1] : 0;
         Py_ssize_t length = (Py_ssize_t)pe[stop - 1] - start;
-        memcpy(out + offset, (const unsigned char *)p->blob.buf + start, (size_t)length);
+        memcpy(o.out + offset, (const unsigned char *)p->blob.buf + start, (size_t)length);
         for (Py_ssize_t i = p->next; i < stop; i++) {
-            tp[written] = ((const int64_t *)p->times.buf)[i];
-            ep[written++] = (uint64_t)(offset + (Py_ssize_t)pe[i] - start);
+            o.tp[written] = ((const int64_t *)p->times.buf)[i];
+            o.ep[written++] = (uint64_t)(offset + (Py_ssize_t)pe[i] - start);
         }
         offset += length;
         p->next = stop;
@@ -672,7 +685,7 @@ static PyObject *merge_encoded(PyObject *module, PyObject *args)
             heap[0] = heap[--size];
         sift_down(heap, size, parts, 0);
     }
-    result = Py_BuildValue("(OOO)", times, ends, blob);
+    result = output_result(&o);
 
 done:
     for (Py_ssize_t i = 0; i < got; i++) {
@@ -682,9 +695,6 @@ done:
     }
     PyMem_Free(parts);
     PyMem_Free(heap);
-    Py_XDECREF(times);
-    Py_XDECREF(ends);
-    Py_XDECREF(blob);
     return result;
 }
 

@@ -37,6 +37,14 @@ class EncodedFrames:
     path: str | None = None
     offset: int = 0
 
+    @classmethod
+    def from_raw(cls, raw: tuple[bytes, bytes, bytes]) -> EncodedFrames:
+        """From ``(times, ends, blob)`` as the compiled loops return them (native int64s and uint64s)."""
+        times, ends = array("q"), array("Q")
+        times.frombytes(raw[0])
+        ends.frombytes(raw[1])
+        return cls(times, ends, raw[2])
+
     def __len__(self) -> int:
         return len(self.times)
 

@@ -64,14 +64,6 @@ def new_frame_log() -> FrameLogLike:
     return native.FrameLog() if native is not None else PyFrameLog()
 
 
-def encoded(raw: tuple[bytes, bytes, bytes]) -> EncodedFrames:
-    """``(times, ends, blob)`` as ``take`` and ``merge_encoded`` give them, as ``EncodedFrames``."""
-    times, ends = array("q"), array("Q")
-    times.frombytes(raw[0])
-    ends.frombytes(raw[1])
-    return EncodedFrames(times, ends, raw[2])
-
-
 def merge_encoded(parts: list[EncodedFrames]) -> EncodedFrames:
     """``parts`` (blocks in memory, each in capture order) merged by capture time; ties in part order."""
     parts = [p for p in parts if len(p)]
@@ -79,7 +71,7 @@ def merge_encoded(parts: list[EncodedFrames]) -> EncodedFrames:
         return parts[0] if parts else EncodedFrames()
     native = speedups.native
     if native is not None:
-        return encoded(native.merge_encoded([(p.times, p.ends, p.blob) for p in parts]))
+        return EncodedFrames.from_raw(native.merge_encoded([(p.times, p.ends, p.blob) for p in parts]))
     times, ends, pieces, offset = array("q"), array("Q"), [], 0
     for k, i, j in merge_runs(parts):
         part = parts[k]

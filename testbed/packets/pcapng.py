@@ -115,11 +115,7 @@ class EpbEncoder:
         """``(ts_us, frame, comment)`` records, in capture order, as ``EncodedFrames``."""
         native = speedups.native
         if native is not None and type(records) is list:  # the compiled loop reads a list in place
-            times, ends = array("q"), array("Q")
-            raw_times, raw_ends, blob = native.epb_encode(records, interface)
-            times.frombytes(raw_times)
-            ends.frombytes(raw_ends)
-            return EncodedFrames(times, ends, blob)
+            return EncodedFrames.from_raw(native.epb_encode(records, interface))
         return self.encode_python(records, interface)
 
     def encode_python(self, records: list[tuple[int, bytes, str | None]], interface: int = 0) -> EncodedFrames:

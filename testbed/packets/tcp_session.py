@@ -189,23 +189,26 @@ class TcpSession:
         native = speedups.native
         if native is not None:
             snd, rcv = self._end[from_client], self._end[not from_client]
-            out, seq, snd_id, rcv_id, cwnd, t_done = native.tcp_bulk(
+            sent = native.tcp_bulk(
                 data, mss, self._cwnd[from_client], max_burst, t_us, ack_delay, turnaround, SEGMENT_GAP_US,
                 snd.template, snd._ip_base + 40, snd._tcp_base + 20, self._next_seq[from_client],
                 self._ip_id[from_client],
                 rcv.template, rcv._ip_base + 40, rcv._tcp_base + 20 + ACK, self._next_seq[not from_client],
                 self._ip_id[not from_client],
             )  # fmt: skip
-            self._next_seq[from_client] = seq
-            self._ip_id[from_client], self._ip_id[not from_client] = snd_id, rcv_id
-            self._cwnd[from_client] = cwnd
-            self._commit(out)
-            return t_done
-        return self._send_python(from_client, data, t_us, ack_delay, turnaround, max_burst)
+        else:
+            sent = self._send_python(from_client, data, t_us, ack_delay, turnaround, max_burst)
+        out, seq, snd_id, rcv_id, cwnd, t_done = sent
+        self._next_seq[from_client] = seq
+        self._ip_id[from_client], self._ip_id[not from_client] = snd_id, rcv_id
+        self._cwnd[from_client] = cwnd
+        self._commit(out)
+        return t_done
 
     def _send_python(self, from_client: bool, data: bytes, t_us: int, ack_delay: int, turnaround: int,
-                     max_burst: int) -> int:
-        # The compiled ``tcp_bulk`` makes the same frames; this is its reference (and the fallback).
+                     max_burst: int) -> tuple[list[tuple[int, bytes]], int, int, int, int, int]:
+        # The compiled ``tcp_bulk`` makes the same frames and returns the same state (frames, next seq,
+        # both IP ids, cwnd, time of the last ACK); this is its reference, and the fallback.
         mss = self.mss
         size = len(data)
         sums = segment_sums(data, mss)
@@ -261,11 +264,7 @@ class TcpSession:
             cwnd = min(2 * cwnd, max_burst)
             start = end
             t_burst = t_done + turnaround
-        self._next_seq[from_client] = seq
-        self._ip_id[from_client], self._ip_id[not from_client] = snd_id, rcv_id
-        self._cwnd[from_client] = cwnd
-        self._commit(out)
-        return t_done
+        return out, seq, snd_id, rcv_id, cwnd, t_done
 
     def close(self, t_us: int, rtt_us: int, by_server: bool = False) -> int:
         """FIN/ACK from one side, the peer's FIN/ACK, the last ACK; returns the time of the last ACK."""

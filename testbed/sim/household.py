@@ -16,7 +16,7 @@ import simpy
 
 from testbed.benign import BEHAVIOURS, BenignContext, behaviours_for, scanner_phone
 from testbed.packets.encoded_frames import EncodedFrames
-from testbed.packets.frame_log import encoded, merge_encoded, new_frame_log
+from testbed.packets.frame_log import merge_encoded, new_frame_log
 from testbed.population.model import Household, Tv
 from testbed.rng import stream, stream_seed
 from testbed.scenario.model import Scenario
@@ -149,5 +149,5 @@ class HouseholdSim:
             self.env.run(until=target)
         chunk, self._chunk = self._chunk, Chunk()
         # Frames of one time keep the order their steps ran in (the log sorts stably).
-        chunk.parts = [encoded(self._log.take(until_us, final))]
+        chunk.parts = [EncodedFrames.from_raw(self._log.take(until_us, final))]
         return chunk
