@@ -202,9 +202,18 @@ class SsdpSearch(Step):
 
 @dataclass(frozen=True, slots=True)
 class RouterArp(Step):
-    """The router's ARP who-has for ``target`` and the answer, as routers refresh their cache."""
+    """The router refreshing its ARP cache: a who-has for each of ``targets`` in turn, and the answers.
 
-    target: Host
+    Each request waits a second for its answer, then ``gaps[i]`` seconds more before the next one, as
+    routers pace their refreshes. The round is one step, as a sweep is.
+    """
+
+    targets: tuple[Host, ...]
+    gaps: tuple[float, ...]  # seconds, one after each target's second of waiting
+
+    def __post_init__(self) -> None:
+        if len(self.gaps) != len(self.targets):
+            raise ValueError(f"RouterArp: {len(self.targets)} targets but {len(self.gaps)} gaps")
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,13 +153,12 @@ def tv_telemetry(ctx: BenignContext) -> Behaviour:
 
 
 def router_arp(ctx: BenignContext) -> Behaviour:
-    """The router refreshes its ARP entry for each device every few minutes."""
-    targets = [Host(d.ip, d.mac) for d in ctx.household.devices]
+    """The router refreshes its ARP entry for each device every few minutes, one device after another."""
+    targets = tuple(Host(d.ip, d.mac) for d in ctx.household.devices)
     yield _start(ctx, 300)
     while True:
-        for target in targets:
-            yield RouterArp(target)
-            yield Sleep(ctx.rng.uniform(0.5, 5.0))
+        if targets:
+            yield RouterArp(targets, tuple(ctx.rng.uniform(0.5, 5.0) for _ in targets))
         yield Sleep(ctx.rng.uniform(240, 600))
 
 

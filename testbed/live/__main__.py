@@ -126,7 +126,8 @@ async def _lan_node(lab: dict[str, Any], node: dict[str, Any]) -> None:
         threading.Thread(target=_run_sdk, args=(lab, household, device.id, executor, flows), daemon=True).start()
     # Its own executor: background threads must not share the SDK's sockets or counters.
     rng = stream(lab["seed"], household.index, f"live-benign:{device.id}")
-    _start_benign(lab, household, device, benign, LiveExecutor(iface, router_ip, rng, mdns=mdns), flows)
+    _start_benign(lab, household, device, benign,
+                  LiveExecutor(iface, router_ip, rng, mdns=mdns, time_scale=lab["time_scale"]), flows)
     print("ready", flush=True)
     await asyncio.Event().wait()
 

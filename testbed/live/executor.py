@@ -69,7 +69,7 @@ class LiveExecutor:
     """Performs steps for one node: ``iface`` is its LAN interface, ``router_ip`` its gateway and resolver."""
 
     def __init__(self, iface: str, router_ip: str, rng: random.Random, wifi_file: Path | None = None,
-                 http_timeout: float = 8.0, mdns: MdnsHost | None = None) -> None:
+                 http_timeout: float = 8.0, mdns: MdnsHost | None = None, time_scale: float = 1.0) -> None:
         self.iface = iface
         self.own = interface_network(iface)
         self.ip = str(self.own.ip)
@@ -79,6 +79,7 @@ class LiveExecutor:
         self.wifi_file = wifi_file
         self.http_timeout = http_timeout
         self.mdns = mdns
+        self.time_scale = time_scale  # how much faster than the scenario's clock the run goes (pauses in a step)
         self._transport = None  # made on the first upload: only TVs upload
         self._addresses: dict[str, str] = {}  # what the last lookups answered, as a stub resolver caches
         self.icmp_id = (int(self.own.ip) * 2654435761) & 0xFFFF
@@ -343,17 +344,25 @@ class LiveExecutor:
         return LiveOutcome(None, flows)
 
     def _router_arp(self, step: RouterArp) -> LiveOutcome:
-        target = ipaddress.ip_address(step.target.ip)
-        if target not in self.own.network:
-            raise ContainmentError(f"refusing to ARP for {target}: outside this node's own subnet {self.own.network}")
+        targets = [ipaddress.ip_address(host.ip) for host in step.targets]
+        for target in targets:  # all checked before anything is sent
+            if target not in self.own.network:
+                raise ContainmentError(f"refusing to ARP for {target}: outside this node's own subnet {self.own.network}")
+        flows: list[Flow] = []
         s = self._arp_socket()
-        start = time.time()
         try:
-            s.send(P.arp_request(self.mac, self.own.ip.packed, target.packed))
-            self._drain_arp(s, {}, start + LATE_ANSWER_S)  # the simulated refresh lasts a second too
+            for k, (target, gap) in enumerate(zip(targets, step.gaps, strict=True)):
+                if k:
+                    time.sleep(gap / self.time_scale)  # the pause after the previous one, compressed as sleeps are
+                start = time.time()
+                s.send(P.arp_request(self.mac, self.own.ip.packed, target.packed))
+                self._drain_arp(s, {}, start + LATE_ANSWER_S)  # the simulated refresh waits a second too
+                flows.append(Flow("arp", self.ip, 0, str(target), 0, _us(start), _us(time.time())))
         finally:
             s.close()
-        return LiveOutcome(None, [Flow("arp", self.ip, 0, step.target.ip, 0, _us(start), _us(time.time()))])
+        if step.gaps:
+            time.sleep(step.gaps[-1] / self.time_scale)
+        return LiveOutcome(None, flows)
 
     def _send_multicast(self, group: str, port: int, payload: bytes) -> LiveOutcome:
         s = multicast_socket(group, port, self.ip)

@@ -407,13 +407,20 @@ class SimExecutor:
         return Outcome(None, 2_100_000, frames, flows)
 
     def _router_arp(self, actor: Node, step: RouterArp, t: int) -> Outcome:
-        node = self.lan.by_ip.get(step.target.ip)
-        target = node.ip if node is not None else ipaddress.ip_address(step.target.ip).packed
-        frames = [(t, P.arp_request(actor.mac, actor.ip, target))]
-        if node is not None and node.present(t / 1e6):
-            frames.append((t + self._lan_rtt_us(node) // 2 + 40, P.arp_reply(node.mac, node.ip, actor.mac, actor.ip)))
-        flow = Flow("arp", actor.device.ip, 0, step.target.ip, 0, t, frames[-1][0])
-        return Outcome(None, 1_000_000, frames, [flow])
+        frames: list[tuple[int, bytes]] = []
+        flows: list[Flow] = []
+        ti = t
+        for host, gap in zip(step.targets, step.gaps, strict=True):
+            node = self.lan.by_ip.get(host.ip)
+            target = node.ip if node is not None else ipaddress.ip_address(host.ip).packed
+            frames.append((ti, P.arp_request(actor.mac, actor.ip, target)))
+            last = ti
+            if node is not None and node.present(ti / 1e6):
+                last = ti + self._lan_rtt_us(node) // 2 + 40  # well inside the second the router waits
+                frames.append((last, P.arp_reply(node.mac, node.ip, actor.mac, actor.ip)))
+            flows.append(Flow("arp", actor.device.ip, 0, host.ip, 0, ti, last))
+            ti += 1_000_000 + max(1, round(gap * 1_000_000))
+        return Outcome(None, ti - t, frames, flows)
 
     def _https(self, actor: Node, step: HttpsSession, t: int) -> Outcome:
         server_ip, server_b = self._server(step.domain)

@@ -6,6 +6,8 @@ import random
 import socket
 import struct
 
+import pytest
+
 from testbed import packets as P
 from testbed.live.executor import LiveExecutor
 from testbed.live.internet import serve_https, serve_ntp
@@ -65,4 +67,14 @@ def test_benign_steps_the_container_cannot_perform_are_named():
     assert not executor.supports(DhcpJoin())  # Docker fixes every address: no DHCP in a container
     assert not executor.supports(MdnsAnnounce(()))  # only with the node's zeroconf
     assert executor.supports(NtpSync("time.apple.com"))
-    assert executor.supports(RouterArp(Host("127.0.0.2", "00:00:00:00:00:00")))
+    assert executor.supports(RouterArp((Host("127.0.0.2", "00:00:00:00:00:00"),), (1.0,)))
+
+
+def test_the_router_refresh_refuses_any_target_outside_its_own_subnet_before_sending():
+    from testbed.errors import ContainmentError
+    from testbed.steps import Host, RouterArp
+
+    executor = LiveExecutor("lo", "127.0.0.1", random.Random(1))
+    step = RouterArp((Host("127.0.0.2", "00:00:00:00:00:02"), Host("10.20.30.40", "00:00:00:00:00:03")), (1.0, 1.0))
+    with pytest.raises(ContainmentError, match="refusing to ARP for 10.20.30.40"):
+        executor.perform(step)
