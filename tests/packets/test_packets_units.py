@@ -3,6 +3,7 @@ fields as an independent parser (dpkt) reads them."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 import struct
 
@@ -266,3 +267,20 @@ def test_tls_records() -> None:
     assert bodies == [16401, 16401, 40_000 - 2 * 16401]
     with pytest.raises(ValueError):
         tls_client_hello("x", bytes(31), b"")
+
+
+@pytest.mark.parametrize("session_id_length", [0, 1, 32])
+def test_client_hellos_carry_their_own_random_session_id_and_key_share(session_id_length) -> None:
+    rng = random.Random(session_id_length)
+    for sni in ("gz-data.com", "x", "cdn.example-streaming.net"):
+        random32, session_id = rng.randbytes(32), rng.randbytes(session_id_length)
+        hello = dpkt.ssl.TLSHandshake(dpkt.ssl.TLSRecord(tls_client_hello(sni, random32, session_id)).data).data
+        assert isinstance(hello, dpkt.ssl.TLSClientHello)
+        assert (hello.random, hello.session_id) == (random32, session_id)
+        extensions = dict(hello.extensions)
+        assert extensions[0x0000][5:].decode() == sni  # list length, type, name length, then the name
+        group, length = struct.unpack("!HH", extensions[0x0033][2:6])
+        assert (group, length) == (0x001D, 32)
+        assert extensions[0x0033][6:] == hashlib.sha256(b"client" + random32).digest()
+    # The same name again, another random: nothing of the previous hello is left in it.
+    assert tls_client_hello("x", bytes(32), b"") != tls_client_hello("x", b"\x01" * 32, b"")
