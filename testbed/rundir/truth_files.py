@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 FLOW_COLUMNS = ("community_id", "first_ts", "last_ts", "src", "dst", "proto", "label", "event_id")
 _COMMAS = len(FLOW_COLUMNS) - 1
-_NEEDS_CSV = re.compile('["\r]|None')
+_NEEDS_CSV = ('"', "\r", "None")  # in any field: quoting, or the csv module's rendering of None
 
 
 class TruthFiles:
@@ -26,7 +25,7 @@ class TruthFiles:
         self.flows = 0
 
     def write_events(self, events: list[dict[str, Any]]) -> None:
-        self._events.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+        self._events.write("".join([json.dumps(e, ensure_ascii=False) + "\n" for e in events]))
         self.events += len(events)
 
     def write_flows(self, rows: list[tuple]) -> None:
@@ -37,8 +36,10 @@ class TruthFiles:
         lines = [f"{cid},{first / 1e6:.6f},{last / 1e6:.6f},{src},{dst},{proto},{label},{event}\n"
                  for cid, first, last, src, dst, proto, label, event in rows]
         text = "".join(lines)
+        # Substring tests, not one regular expression: an alternation is matched at every position of the
+        # text (measured: 0.8 s of a 1000 household-hour run, against ~0.05 s for the three scans).
         if (len(lines) != text.count("\n") or text.count(",") != _COMMAS * len(lines)
-                or _NEEDS_CSV.search(text)):
+                or any(needle in text for needle in _NEEDS_CSV)):
             self._flows_file.write(self._csv_rows(rows))
         else:
             self._flows_file.write(text)
