@@ -4,9 +4,9 @@ Why: a window holds thousands of frames per household. Kept as ``(time, frame, l
 window closed, they were sorted, merged across homes, encoded and freed again long after they were made,
 about a quarter of a run (measured: a run whose steps kept no frames took 27-28 s instead of 38 s). The
 compiled ``FrameLog`` (``_speedups.c``) encodes each step's frames as blocks at once, so no Python object
-per frame outlives its step; ``take`` hands a window's blocks over in capture order, and
-``merge_encoded`` merges the households' blocks by capture time. ``PyFrameLog`` and the Python branch of
-``merge_encoded`` are their pure-Python twins (used where the extension was not built): the same bytes.
+per frame outlives its step; ``take_merged`` hands a window's blocks of every household over in capture
+order, and ``merge_encoded`` merges blocks already taken. ``PyFrameLog`` and the Python branches of both
+are their pure-Python twins (used where the extension was not built): the same bytes.
 """
 
 from __future__ import annotations
@@ -62,6 +62,18 @@ def new_frame_log() -> FrameLogLike:
     """The compiled frame log where the extension was built, else ``PyFrameLog``."""
     native = speedups.native
     return native.FrameLog() if native is not None else PyFrameLog()
+
+
+def take_merged(logs: list[FrameLogLike], until_us: int, final: bool) -> EncodedFrames:
+    """What ``take`` gives of each log, merged by capture time (ties in the order of ``logs``).
+
+    The compiled logs are merged in one copy, straight from their buffers into the output (measured:
+    taking each log's frames out first, then merging them, copied every frame twice).
+    """
+    native = speedups.native
+    if native is not None and all(type(log) is native.FrameLog for log in logs):
+        return EncodedFrames.from_raw(native.take_merged(logs, until_us, final))
+    return merge_encoded([EncodedFrames.from_raw(log.take(until_us, final)) for log in logs])
 
 
 def merge_encoded(parts: list[EncodedFrames]) -> EncodedFrames:

@@ -28,7 +28,7 @@ from testbed.packets.pcapng import PcapngWriter
 from testbed.population.model import Household
 from testbed.scenario.model import Scenario
 from testbed.sdk import Transport, WsgiTransport
-from testbed.sim.household import Chunk, HouseholdSim
+from testbed.sim.household import Chunk, HouseholdSim, take_frames
 from testbed.truth import CommunityIds
 
 _second = itemgetter(1)
@@ -109,6 +109,7 @@ def _shard_windows(scenario: Scenario, households: list[Household], transport: T
         t = min(t + window, end)
         final = t >= end
         chunk = merge_chunks([s.advance(t, final) for s in sims])
+        chunk.parts = [take_frames(sims, t, final)]
         chunk.cycles = sum(s.cycles for s in sims)
         chunk.until_us = t
         yield chunk

@@ -1,9 +1,10 @@
 """One household as a SimPy model: every actor a process, advanced window by window.
 
 Each household has its own ``simpy.Environment`` and random streams, so households are independent
-shards. ``advance(until)`` runs the model to ``until`` and returns the frames that are final by then
-(no later step can emit an earlier frame), in capture-time order, with the truth events and flows
-of the steps that began in the window. Memory stays bounded by one window, whatever the duration.
+shards. ``advance(until)`` runs the model to ``until`` and returns the truth events and flows of the
+steps that began in the window; ``take_frames`` then takes the frames that are final by then (no later
+step can emit an earlier frame) of a shard's households, in capture-time order. Memory stays bounded
+by one window, whatever the duration.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import simpy
 
 from testbed.benign import BEHAVIOURS, BenignContext, behaviours_for, scanner_phone
 from testbed.packets.encoded_frames import EncodedFrames
-from testbed.packets.frame_log import merge_encoded, new_frame_log
+from testbed.packets.frame_log import merge_encoded, new_frame_log, take_merged
 from testbed.population.model import Household, Tv
 from testbed.rng import stream, stream_seed
 from testbed.scenario.model import Scenario
@@ -31,7 +32,7 @@ from testbed.truth import CommunityIds, TruthRecorder
 class Chunk:
     """What one window produced: frames as pcapng blocks, truth events, flow rows."""
 
-    parts: list[EncodedFrames] = field(default_factory=list)  # in memory, one per household, in household order
+    parts: list[EncodedFrames] = field(default_factory=list)  # in memory, in household order (see ``take_frames``)
     events: list[dict[str, Any]] = field(default_factory=list)
     flows: list[tuple] = field(default_factory=list)  # (community_id, first_us, last_us, src, dst, proto, label, event_id)
     cycles: int = 0  # SDK cycles begun so far (a running total, for progress)
@@ -80,7 +81,7 @@ class HouseholdSim:
         self.executor = SimExecutor(self.lan, stream(seed, index, "net"), transport, names)
         self.truth = TruthRecorder(household)
         self.cids = community_ids or CommunityIds()
-        self._log = new_frame_log()  # the frames not yet handed over, as pcapng blocks
+        self.log = new_frame_log()  # the frames not yet handed over, as pcapng blocks (see ``take_frames``)
         self._chunk = Chunk()
         self.cycles = 0
 
@@ -99,28 +100,44 @@ class HouseholdSim:
 
     def _actor(self, behaviour: Generator[Step, Any, None], node: Node, tv: Tv | None,
                label: str = "") -> Generator[simpy.Event, Any, None]:
-        """Drive one behaviour: perform each step, record it, wait its duration, send back its result."""
+        """Drive one behaviour: perform each step, record it, wait its duration, send back its result.
+
+        A step's duration and the sleeps that follow it are one SimPy timeout: the behaviour is asked for
+        its next steps at once, since only the executor's steps touch the shared LAN and random stream,
+        and those are still performed at their own simulated time. Zero-time steps (``Clock``,
+        ``BeginCycle``) are answered with the time they will be at. This halves the SimPy events of a
+        run (a behaviour mostly alternates one step and one sleep).
+        """
         env, start_us, executor = self.env, self.start_us, self.executor
-        keep = self._log.add
+        keep = self.log.add
         result: Any = None
         cycle = 0
+        wait = 0  # microseconds until the next step may be performed
+        begun = 0  # cycles begun during ``wait``, counted once it has passed (progress stays exact)
         while True:
             try:
                 step = behaviour.send(result)
             except StopIteration:
+                self.cycles += begun
                 return
             kind = type(step)
             if kind is Sleep:
-                yield env.timeout(max(1, round(step.seconds * 1_000_000)))
+                wait += max(1, round(step.seconds * 1_000_000))
                 result = None
                 continue
-            now = start_us + env.now
             if kind is Clock or kind is BeginCycle:
                 if kind is BeginCycle:
                     cycle = step.number
-                    self.cycles += 1
-                result = now / 1_000_000
+                    begun += 1
+                result = (start_us + env.now + wait) / 1_000_000
                 continue
+            if wait:
+                yield env.timeout(wait)
+                wait = 0
+            if begun:
+                self.cycles += begun
+                begun = 0
+            now = start_us + env.now
             outcome = executor.perform(node, step, now)
             event_id = self.truth.label(tv, cycle, step) if tv is not None else None
             frame_label = event_id or label
@@ -138,16 +155,25 @@ class HouseholdSim:
             if event_id is not None:
                 chunk.events.append(self.truth.event(tv, cycle, step, outcome.result, now,
                                                      now + outcome.duration_us, flow_ids, frame_count))
-            if outcome.duration_us:
-                yield env.timeout(outcome.duration_us)
+            wait = outcome.duration_us
             result = outcome.result
 
     def advance(self, until_us: int, final: bool = False) -> Chunk:
-        """Run to ``until_us`` and hand over what is final: frames before it, events and flows begun."""
+        """Run to ``until_us`` and hand over the truth events and flows of the steps begun by then.
+
+        The frames before ``until_us`` are final too (no later step can emit an earlier one): they stay
+        in ``log`` for ``take_frames``, which takes those of many households in one merge.
+        """
         target = until_us - self.start_us
         if target > self.env.now:
             self.env.run(until=target)
         chunk, self._chunk = self._chunk, Chunk()
-        # Frames of one time keep the order their steps ran in (the log sorts stably).
-        chunk.parts = [EncodedFrames.from_raw(self._log.take(until_us, final))]
         return chunk
+
+
+def take_frames(sims: list[HouseholdSim], until_us: int, final: bool) -> EncodedFrames:
+    """The frames of ``sims`` before ``until_us`` (all if ``final``), in capture order.
+
+    Ties go in household order, then in the order their steps ran (each log sorts stably).
+    """
+    return take_merged([s.log for s in sims], until_us, final)

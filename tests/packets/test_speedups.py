@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from testbed.packets import TcpSession, speedups, tls_application_stream
 from testbed.packets.encoded_frames import EncodedFrames
-from testbed.packets.frame_log import PyFrameLog, merge_encoded
+from testbed.packets.frame_log import PyFrameLog, merge_encoded, take_merged
 from testbed.packets.pcapng import EpbEncoder
 
 REQUIRE = os.environ.get("CI") == "true" or os.environ.get("TESTBED_REQUIRE_SPEEDUPS") == "1"
@@ -36,7 +36,7 @@ def native() -> ModuleType:
 
 def test_the_extension_is_built_and_complete(native: ModuleType) -> None:
     # The fixture fails in CI when the extension is missing; built, it must offer every loop the code calls.
-    for name in ("epb_encode", "tcp_bulk", "FrameLog", "merge_encoded"):
+    for name in ("epb_encode", "tcp_bulk", "FrameLog", "merge_encoded", "take_merged"):
         assert hasattr(native, name), f"testbed.packets._speedups lacks {name}: rebuild it (pip install -e .)"
 
 
@@ -155,6 +155,36 @@ def test_a_frame_log_hands_over_what_the_pure_python_one_does(native: ModuleType
         assert len(fast) == len(slow)
     assert fast.take(0, True) == slow.take(0, True)
     assert len(fast) == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(step_strategy, label_strategy), max_size=4), max_size=5),
+       times_strategy, st.booleans())
+def test_logs_taken_together_give_what_each_take_merged_gives(native: ModuleType, homes: list, until: int,
+                                                               final: bool) -> None:
+    fast = [native.FrameLog() for _ in homes]
+    slow = [PyFrameLog() for _ in homes]
+    for steps, f, s in zip(homes, fast, slow, strict=True):
+        for frames, label in steps:
+            f.add(frames, label)
+            s.add(frames, label)
+    got = take_merged(fast, until, final)
+    want = take_merged(slow, until, final)  # pure-Python logs: each taken, then merge_encoded
+    assert (got.blob, list(got.times), list(got.ends)) == (want.blob, list(want.times), list(want.ends))
+    # What was not taken stays in each log, as it does in the pure-Python ones.
+    assert [len(f) for f in fast] == [len(s) for s in slow]
+    assert [f.take(0, True) for f in fast] == [s.take(0, True) for s in slow]
+
+
+def test_taking_together_refuses_what_is_not_a_compiled_log(native: ModuleType) -> None:
+    log = native.FrameLog()
+    log.add([(5, b"frame")], "x")
+    with pytest.raises(TypeError, match="log 1: expected a FrameLog"):
+        native.take_merged([log, PyFrameLog()], 10, False)
+    assert len(log) == 1  # nothing was taken
+    # The Python entry point takes a mix the slow way instead.
+    mixed = take_merged([log, PyFrameLog()], 10, False)
+    assert list(mixed.times) == [5] and len(log) == 0
 
 
 def _parts(steps: list[list[tuple[int, bytes]]]) -> list[EncodedFrames]:
