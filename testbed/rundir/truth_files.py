@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import to_json
+
 FLOW_COLUMNS = ("community_id", "first_ts", "last_ts", "src", "dst", "proto", "label", "event_id")
 _COMMAS = len(FLOW_COLUMNS) - 1
 _NEEDS_CSV = ('"', "\r", "None")  # in any field: quoting, or the csv module's rendering of None
@@ -17,7 +19,7 @@ class TruthFiles:
     """Appends truth events and flow rows as the run produces them."""
 
     def __init__(self, events_path: Path, flows_path: Path) -> None:
-        self._events = open(events_path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self._events = open(events_path, "wb")  # noqa: SIM115
         self._flows_file = open(flows_path, "w", encoding="utf-8", newline="")  # noqa: SIM115
         self._flows = csv.writer(self._flows_file, lineterminator="\n")
         self._flows.writerow(FLOW_COLUMNS)
@@ -25,7 +27,10 @@ class TruthFiles:
         self.flows = 0
 
     def write_events(self, events: list[dict[str, Any]]) -> None:
-        self._events.write("".join([json.dumps(e, ensure_ascii=False) + "\n" for e in events]))
+        # pydantic-core's serialiser (compiled; pydantic's own, so no new dependency): UTF-8, compact, floats
+        # as their shortest round-trip repr. The json module took 4x as long on a run's 24 k events (measured
+        # 1.2 s against 0.3 s, 1000 household-hours), most of the time the truth files cost.
+        self._events.write(b"".join([to_json(e) + b"\n" for e in events]))
         self.events += len(events)
 
     def write_flows(self, rows: list[tuple]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testbed.rundir.truth_files import FLOW_COLUMNS, TruthFiles
+from testbed.rundir.truth_files import FLOW_COLUMNS, TruthFiles, read_events
 
 field = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["", "benign:dns", "h0001-tv1-c0003-upload"]))
 rows_strategy = st.lists(
@@ -51,3 +51,25 @@ def test_plain_rows_and_rows_that_need_quoting(tmp_path: Path) -> None:
     assert text == _reference([plain, odd])
     assert "1638316800.123456,1638316801.000001,192.168.1.23:50123" in text
     assert '"a,b","say ""hi""","x\ny",,r\rs' in text  # csv quotes only the delimiter, quotes, "\n"
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False),
+              st.text()),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.dictionaries(st.text(max_size=10), json_values, max_size=6), max_size=5), max_size=4))
+def test_events_read_back_as_written(tmp_path_factory, chunks: list[list[dict]]) -> None:
+    tmp = tmp_path_factory.mktemp("truth")
+    files = TruthFiles(tmp / "events.jsonl", tmp / "flows.csv")
+    for events in chunks:
+        files.write_events(events)
+    files.close()
+    assert files.events == sum(map(len, chunks))
+    assert read_events(tmp / "events.jsonl") == [e for events in chunks for e in events]  # floats exactly
+    text = (tmp / "events.jsonl").read_text(encoding="utf-8")
+    assert text.count("\n") == files.events  # one line per event: line breaks inside strings are escaped
