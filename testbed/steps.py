@@ -166,6 +166,23 @@ class DnsLookup(Step):
 
 
 @dataclass(frozen=True, slots=True)
+class DnsLookups(Step):
+    """Background lookups of ``names`` in turn, ``gaps[i]`` seconds after the ``i``-th one is over.
+
+    What a device's resolver does between its other activity, planned a stretch at a time: one step
+    for them all, as a sweep is one step. Each lookup happens only if the device is home by then.
+    """
+
+    names: tuple[str, ...]
+    gaps: tuple[float, ...]  # seconds between one lookup's end and the next one's start
+
+    def __post_init__(self) -> None:
+        if not self.names or len(self.gaps) != len(self.names) - 1:
+            raise ValueError(f"DnsLookups: {len(self.names)} names need {max(0, len(self.names) - 1)} gaps, "
+                             f"got {len(self.gaps)}")
+
+
+@dataclass(frozen=True, slots=True)
 class NtpSync(Step):
     """One NTP client request and the server's reply."""
 

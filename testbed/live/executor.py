@@ -24,6 +24,7 @@ from testbed.errors import ContainmentError
 from testbed.live.netif import dns_answers, interface_mac, interface_network, multicast_socket, nbstat_name
 from testbed.steps import (
     DnsLookup,
+    DnsLookups,
     Host,
     HttpsSession,
     MdnsAnnounce,
@@ -86,7 +87,8 @@ class LiveExecutor:
         self.icmp_seq = 0
         self._handlers: dict[type[Step], Callable[[Step], LiveOutcome]] = {
             Sweep: self._sweep, Probe: self._probe, WifiScan: self._wifi_scan, Upload: self._upload,
-            DnsLookup: self._dns_lookup, NtpSync: self._ntp, HttpsSession: self._https, RouterArp: self._router_arp,
+            DnsLookup: self._dns_lookup, DnsLookups: self._dns_lookups, NtpSync: self._ntp,
+            HttpsSession: self._https, RouterArp: self._router_arp,
             SsdpNotify: self._ssdp_notify, SsdpSearch: self._ssdp_search,
         }
         if mdns is not None:
@@ -303,6 +305,19 @@ class LiveExecutor:
         if address is not None:
             self._addresses[step.name] = address
         return LiveOutcome(address, flows)
+
+    def _dns_lookups(self, step: DnsLookups) -> LiveOutcome:
+        flows: list[Flow] = []
+        for k, name in enumerate(step.names):
+            if k:
+                time.sleep(step.gaps[k - 1] / self.time_scale)  # compressed as the behaviours' sleeps are
+            try:
+                address = self._resolve(name, flows)
+            except OSError:  # the link is down (its owner took the device out): the next lookup may work
+                continue
+            if address is not None:
+                self._addresses[name] = address
+        return LiveOutcome(None, flows)
 
     def _address(self, name: str, flows: list[Flow]) -> str | None:
         # Behaviours look a name up just before they use it; ask again only if that answer is missing.

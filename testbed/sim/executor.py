@@ -21,6 +21,7 @@ from testbed.sim.lan import Node, SimLan
 from testbed.steps import (
     DhcpJoin,
     DnsLookup,
+    DnsLookups,
     Host,
     HttpsSession,
     MdnsAnnounce,
@@ -69,8 +70,11 @@ class SimExecutor:
     """Performs steps for the actors of one household's LAN."""
 
     def __init__(self, lan: SimLan, rng: random.Random, transport: Transport | None,
-                 names: dict[str, str] | None = None) -> None:
+                 names: dict[str, str] | None = None, end_us: float = float("inf")) -> None:
         self.lan = lan
+        # The run's end (capture time): a step that spans minutes (a round, a stretch) stops there, as
+        # its parts would have been steps begun after the end.
+        self.end_us = end_us
         self.rng = rng
         self.transport = transport
         self.names = dict(names or {})  # DNS names with fixed addresses (the collector's domain)
@@ -84,6 +88,7 @@ class SimExecutor:
             Upload: self._upload,
             DhcpJoin: self._dhcp,
             DnsLookup: self._dns_lookup,
+            DnsLookups: self._dns_lookups,
             NtpSync: self._ntp,
             MdnsAnnounce: self._mdns_announce,
             MdnsQuery: self._mdns_query,
@@ -97,9 +102,10 @@ class SimExecutor:
 
     def perform(self, actor: Node, step: Step, t_us: int) -> Outcome:
         """Perform ``step`` for ``actor`` starting at capture time ``t_us`` (epoch microseconds)."""
-        if not actor.present(t_us / 1e6):
-            return Outcome(_ABSENT_RESULTS.get(type(step)), 0)
-        return self._handlers[type(step)](actor, step, t_us)
+        kind = type(step)
+        if kind not in _PRESENCE_PER_ITEM and not actor.present(t_us / 1e6):
+            return Outcome(_ABSENT_RESULTS.get(kind), 0)
+        return self._handlers[kind](actor, step, t_us)
 
     def resolve(self, name: str) -> str:
         """The simulated address of ``name``."""
@@ -285,18 +291,21 @@ class SimExecutor:
 
     def _dns_exchange(self, actor: Node, name: str, ti: int, frames: list, flows: list) -> int:
         router = self.router
-        sport = actor.ephemeral_port()
-        txid = self.rng.getrandbits(16).to_bytes(2, "big")
+        rng = self.rng
+        # A stub resolver sends each query from a random port (RFC 5452), as the container backend's
+        # sockets do; the IP ids of these unfragmentable datagrams carry no order either (RFC 6864).
+        sport = rng.randrange(49152, 65536)
+        txid = rng.getrandbits(16).to_bytes(2, "big")
         messages = self._dns_messages.get(name)
         if messages is None:
             # Only the transaction id changes between two lookups of a name: build the messages once.
             messages = self._dns_messages[name] = (P.dns_query(0, name)[2:],
                                                    P.dns_response(0, name, 1, [self.resolve(name)])[2:])
         frames.append((ti, P.udp_frame(actor.mac, router.mac, actor.ip, router.ip, sport, 53,
-                                       txid + messages[0], ip_id=actor.next_ip_id())))
+                                       txid + messages[0], ip_id=rng.getrandbits(16))))
         tr = ti + self._wan_rtt_us(20.0)
         frames.append((tr, P.udp_frame(router.mac, actor.mac, router.ip, actor.ip, 53, sport,
-                                       txid + messages[1], ip_id=router.next_ip_id())))
+                                       txid + messages[1], ip_id=rng.getrandbits(16))))
         flows.append(Flow("udp", actor.device.ip, sport, router.device.ip, 53, ti, tr))
         return tr + 300
 
@@ -307,6 +316,19 @@ class SimExecutor:
         flows: list[Flow] = []
         end = self._dns_exchange(actor, step.name, t, frames, flows)
         return Outcome(self.resolve(step.name), end - t, frames, flows)
+
+    def _dns_lookups(self, actor: Node, step: DnsLookups, t: int) -> Outcome:
+        frames: list[tuple[int, bytes]] = []
+        flows: list[Flow] = []
+        ti = t
+        for k, name in enumerate(step.names):
+            if k:
+                ti += max(1, round(step.gaps[k - 1] * 1_000_000))
+            if ti >= self.end_us:
+                break
+            if actor.present(ti / 1e6):  # away, a lookup does not happen but the pause after it still passes
+                ti = self._dns_exchange(actor, name, ti, frames, flows)
+        return Outcome(None, ti - t, frames, flows)
 
     def _dhcp(self, actor: Node, step: DhcpJoin, t: int) -> Outcome:
         r = self.router
@@ -411,6 +433,8 @@ class SimExecutor:
         flows: list[Flow] = []
         ti = t
         for host, gap in zip(step.targets, step.gaps, strict=True):
+            if ti >= self.end_us:
+                break
             node = self.lan.by_ip.get(host.ip)
             target = node.ip if node is not None else ipaddress.ip_address(host.ip).packed
             frames.append((ti, P.arp_request(actor.mac, actor.ip, target)))
@@ -442,6 +466,9 @@ class SimExecutor:
         flow = Flow("tcp", actor.device.ip, sport, server_ip, step.port, frames[0][0], frames[-1][0])
         return Outcome(None, ti - t, frames, [flow])
 
+
+# Steps that check the actor's presence at each of their items' own times (they span minutes).
+_PRESENCE_PER_ITEM: frozenset[type[Step]] = frozenset({DnsLookups})
 
 # What a step returns when its actor is away from home (nothing happens on the wire).
 _ABSENT_RESULTS: dict[type[Step], object] = {

@@ -78,7 +78,8 @@ class HouseholdSim:
         names = {}
         if scenario.tvs.sdk is not None:
             names[scenario.tvs.sdk.collector.domain] = scenario.tvs.sdk.collector.ip
-        self.executor = SimExecutor(self.lan, stream(seed, index, "net"), transport, names)
+        end_us = self.start_us + round(scenario.duration * 1_000_000)
+        self.executor = SimExecutor(self.lan, stream(seed, index, "net"), transport, names, end_us)
         self.truth = TruthRecorder(household)
         self.cids = community_ids or CommunityIds()
         self.log = new_frame_log()  # the frames not yet handed over, as pcapng blocks (see ``take_frames``)

@@ -61,12 +61,13 @@ def test_https_sessions_get_the_size_they_ask_for(tmp_path):
 
 
 def test_benign_steps_the_container_cannot_perform_are_named():
-    from testbed.steps import DhcpJoin, Host, MdnsAnnounce, NtpSync, RouterArp
+    from testbed.steps import DhcpJoin, DnsLookups, Host, MdnsAnnounce, NtpSync, RouterArp
 
     executor = LiveExecutor("lo", "127.0.0.1", random.Random(1))
     assert not executor.supports(DhcpJoin())  # Docker fixes every address: no DHCP in a container
     assert not executor.supports(MdnsAnnounce(()))  # only with the node's zeroconf
     assert executor.supports(NtpSync("time.apple.com"))
+    assert executor.supports(DnsLookups(("time.apple.com",), ()))
     assert executor.supports(RouterArp((Host("127.0.0.2", "00:00:00:00:00:00"),), (1.0,)))
 
 

@@ -73,3 +73,12 @@ def test_the_behaviour_refreshes_every_device_once_per_round(household):
         assert all(0.5 <= g <= 5.0 for g in step.gaps)
         pause = behaviour.send(None)
         assert isinstance(pause, Sleep) and 240 <= pause.seconds <= 600
+
+
+def test_a_round_stops_at_the_end_of_the_run(household):
+    lan = SimLan(household, 0.0, 1)
+    executor = SimExecutor(lan, random.Random(1), None, end_us=T0 + 2_000_000)
+    router = lan.by_id[household.router.id]
+    devices = household.devices[:3]
+    outcome = executor.perform(router, RouterArp(tuple(Host(d.ip, d.mac) for d in devices), (0.5, 0.5, 0.5)), T0)
+    assert [f.dst for f in outcome.flows] == [d.ip for d in devices[:2]]  # the third would ask at T0 + 3 s
