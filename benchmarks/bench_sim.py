@@ -22,10 +22,14 @@ from testbed.packets import speedups
 from testbed.run import run_scenario
 from testbed.scenario import load_scenario
 sc = load_scenario("gozen-2021", {"households.count": int(sys.argv[2]), "duration": sys.argv[3]})
-t0 = time.perf_counter()
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)  # this process, all its threads
+    return r.ru_utime + r.ru_stime
+t0, c0 = time.perf_counter(), cpu()
 s = run_scenario(sc, sys.argv[1], workers=int(sys.argv[4]))
-dt = time.perf_counter() - t0
-print(json.dumps({"seconds": dt, "frames": s.frames, "bytes": s.capture_bytes, "compiled": speedups.native is not None,
+dt, dc = time.perf_counter() - t0, cpu() - c0
+print(json.dumps({"seconds": dt, "cpu_seconds": dc, "frames": s.frames, "bytes": s.capture_bytes,
+                  "compiled": speedups.native is not None,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -88,6 +92,9 @@ def main(argv: list[str] | None = None) -> None:
         print("  compiled hot loops (testbed/packets/_speedups.c): "
               + ("in use" if day["compiled"] else "NOT BUILT, pure Python (install gcc, then reinstall)"))
         print(f"  frames/s written to capture.pcapng : {fps:>12,.0f}   (target >= 500,000)")
+        # CPU time of the run's process (every thread): about the wall time when it used one core.
+        print(f"  frames per CPU-second              : {day['frames'] / day['cpu_seconds']:>12,.0f}   "
+              f"({day['cpu_seconds']:.1f} s of CPU in {day['seconds']:.1f} s)")
         print(f"  scapy building a sample of them    : {scapy_fps:>12,.0f}   -> ratio {fps / scapy_fps:,.0f}x")
         print(f"  peak RSS, 24 h: {day['peak_rss_mb']:,.0f} MB   48 h: {two_days['peak_rss_mb']:,.0f} MB   "
               f"ratio {two_days['peak_rss_mb'] / day['peak_rss_mb']:.2f} (about 1 = does not grow with duration)")

@@ -15,6 +15,7 @@ from testbed.distributed.capture_parts import read_index
 from testbed.distributed.cluster import ClusterSpec, open_executor
 from testbed.errors import RunError
 from testbed.packets import PcapngWriter
+from testbed.packets.direct_file import DirectFile
 from testbed.population import build_population, population_to_json
 from testbed.scenario import Scenario, dump_scenario
 from testbed.sim.engine import collector_transport, simulate
@@ -127,8 +128,13 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
         try:
             with ExitStack() as stack:
                 executor = stack.enter_context(open_executor(cluster or ClusterSpec(), workers)) if sharded else None
-                writer = None if split_capture else PcapngWriter(
-                    stack.enter_context(open(run.path(rundir.CAPTURE), "wb")), [("lan", 1)])
+                # Sharded runs copy their parts into the capture by file position; the others write it
+                # front to back (a worker at its reserved offsets), around the page cache.
+                writer = None
+                if not split_capture:
+                    path = run.path(rundir.CAPTURE)
+                    capture = stack.enter_context(open(path, "wb") if sharded else DirectFile(path))  # noqa: SIM115
+                    writer = PcapngWriter(capture, [("lan", 1)])
                 capture_dir = run.path("capture") if split_capture else None
                 for chunk in simulate(scenario, households, db, workers=workers, transport=transport,
                                       executor=executor, parts_dir=run.path(".parts"), capture_dir=capture_dir,

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from . import speedups
+from .direct_file import DirectFile
 from .encoded_frames import EncodedFrames, place, write_merged
 from .header import Header
 
@@ -148,19 +149,20 @@ RELEASE_REVISIT = 512 << 20  # bytes already released that each hint covers agai
 class PcapngWriter:
     """Writes frames with their labels to a pcapng stream, microsecond timestamps.
 
-    ``fileobj`` is a binary file object (left open by ``close``) or a path (opened and closed here).
+    ``fileobj`` is a binary file object or a ``DirectFile`` (left open by ``close``), or a path (opened
+    and closed here). Only a real file object serves ``write_encoded``, which copies by file position.
     ``interfaces`` are ``(name, linktype)`` pairs; frames name theirs by index. Usable as a context
     manager.
     """
 
     def __init__(
         self,
-        fileobj: BinaryIO | str | os.PathLike[str],
+        fileobj: BinaryIO | DirectFile | str | os.PathLike[str],
         interfaces: list[tuple[str, int]] | None = None,
         application: str = "smarttv-testbed",
     ) -> None:
         if isinstance(fileobj, str | os.PathLike):
-            self._file: BinaryIO = open(fileobj, "wb")  # noqa: SIM115 - closed by close()
+            self._file: BinaryIO | DirectFile = open(fileobj, "wb")  # noqa: SIM115 - closed by close()
             self._owns_file = True
         else:
             self._file = fileobj

@@ -1,0 +1,162 @@
+"""A file written once, front to back, around the page cache (``O_DIRECT``) where the filesystem allows.
+
+Why: a capture is gigabytes written once and never read back by the run. Through the page cache, each
+``write`` copies into freshly allocated cache pages and the kernel later writes and drops them: on these
+machines that cost the simulation about 3 s of system time per 4.5 GB (a tenth of a run), and dd wrote
+2 GB at 0.38 GB/s buffered against 2.3 GB/s direct. Direct writes go from an aligned buffer of ours to
+the device. They need the buffer's address, the file offset and the length aligned to the device's
+block, so bytes are staged in a page-aligned buffer and written in whole blocks; what is left at a
+``flush`` (a partial last block) goes through the page cache, and is written again, directly, once the
+block fills up. Filesystems that refuse ``O_DIRECT`` (tmpfs before Linux 6.6, some FUSE ones) get plain
+writes, the same bytes.
+"""
+
+from __future__ import annotations
+
+import errno
+import mmap
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+
+ALIGN = 4096  # a multiple of every device's logical block size (512 or 4096)
+BUFFER = 8 << 20  # staged bytes per direct write
+
+
+class DirectFile:
+    """A binary file for sequential writes (``write``, ``flush``, ``close``), created or truncated.
+
+    Two staging buffers take turns: while one is written out by a background thread (a direct write
+    waits for the device, and that wait needs no core), the other fills. Errors of a background write
+    are raised by the next call.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], buffer_size: int = BUFFER) -> None:
+        if buffer_size <= 0 or buffer_size % ALIGN:
+            raise ValueError(f"buffer_size must be a positive multiple of {ALIGN}, got {buffer_size}")
+        self.name = os.fspath(path)
+        self._fd = os.open(self.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        self._direct = self._open_direct()
+        self._buffers = [mmap.mmap(-1, buffer_size) for _ in range(2)]  # anonymous: page-aligned, as needed
+        self._views = [memoryview(b) for b in self._buffers]
+        self._current = 0  # the buffer being filled
+        self._size = buffer_size
+        self._used = 0  # bytes staged in it
+        self._offset = 0  # where they go in the file (always aligned)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="direct-file")
+        self._pending: Future[None] | None = None  # the other buffer's write, while in flight
+        self.closed = False
+
+    def _open_direct(self) -> int | None:
+        flag = getattr(os, "O_DIRECT", 0)  # Linux; elsewhere every write goes through the cache
+        if not flag:
+            return None
+        try:
+            return os.open(self.name, os.O_WRONLY | flag)
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:  # this filesystem has no direct I/O
+                return None
+            os.close(self._fd)
+            raise
+
+    @property
+    def direct(self) -> bool:
+        """Whether whole blocks still go around the page cache."""
+        return self._direct is not None
+
+    def fileno(self) -> int:
+        """The descriptor of plain (cached) writes to the file."""
+        return self._fd
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Stage ``data``; every full buffer is written to the file. Returns ``len(data)``."""
+        if self.closed:
+            raise ValueError(f"{self.name}: write to a closed file")
+        source = memoryview(data).cast("B")
+        done, n = 0, len(source)
+        while done < n:
+            view = self._views[self._current]
+            take = min(n - done, self._size - self._used)
+            view[self._used:self._used + take] = source[done:done + take]
+            self._used += take
+            done += take
+            if self._used == self._size:
+                self._wait()  # the other buffer is written out: it can be filled again
+                self._pending = self._writer.submit(self._write_out, view, self._size, self._offset)
+                self._offset += self._size
+                self._current ^= 1
+                self._used = 0
+        return n
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()  # raises what the write raised
+
+    def _write_out(self, view: memoryview, length: int, offset: int) -> None:
+        """Write ``view[:length]`` (whole blocks) at ``offset``: directly, or cached once that is refused."""
+        done = 0
+        while done < length:
+            chunk = view[done:length]
+            if self._direct is not None:
+                try:
+                    wrote = os.pwrite(self._direct, chunk, offset + done)
+                except OSError as exc:
+                    if exc.errno != errno.EINVAL:
+                        raise
+                    self._stop_direct()  # the filesystem took the open but refuses the write
+                    continue
+                if wrote % ALIGN:  # a short write that left the next offset unaligned: go on cached
+                    self._stop_direct()
+            else:
+                wrote = os.pwrite(self._fd, chunk, offset + done)
+            if not wrote:
+                raise OSError(errno.EIO, f"{self.name}: the file took no bytes at offset {offset + done}")
+            done += wrote
+
+    def _stop_direct(self) -> None:
+        if self._direct is not None:
+            os.close(self._direct)
+            self._direct = None
+
+    def flush(self) -> None:
+        """Put every staged byte in the file: whole blocks directly, a partial last one through the cache.
+
+        The partial block stays staged too, so that later writes complete it and it is written again whole.
+        """
+        self._wait()
+        view = self._views[self._current]
+        whole = self._used - self._used % ALIGN
+        if whole:
+            self._write_out(view, whole, self._offset)
+            rest = self._used - whole
+            view[:rest] = view[whole:self._used]
+            self._used = rest
+            self._offset += whole
+        done = 0
+        while done < self._used:
+            done += os.pwrite(self._fd, view[done:self._used], self._offset + done)
+
+    def close(self) -> None:
+        """Flush and close; idempotent."""
+        if self.closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self.closed = True
+            try:
+                self._wait()  # a write still in flight when flushing failed
+            finally:
+                self._writer.shutdown(wait=True)
+                self._stop_direct()
+                os.close(self._fd)
+                # Unmapped once unreferenced (a failed write's traceback may still hold a view of one).
+                self._views, self._buffers = [], []
+
+    def __enter__(self) -> DirectFile:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,106 @@
+"""``DirectFile`` writes exactly the bytes given, in whole blocks around the page cache where it can,
+and through it where the filesystem refuses direct I/O."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from testbed.packets import direct_file
+from testbed.packets.direct_file import ALIGN, DirectFile
+
+ops = st.lists(st.one_of(st.binary(max_size=3 * ALIGN), st.integers(0, 5 * ALIGN), st.just("flush")), max_size=25)
+
+
+def _apply(f: DirectFile, steps: list, seed: int) -> bytes:
+    written = bytearray()
+    for k, step in enumerate(steps):
+        if step == "flush":
+            f.flush()
+            continue
+        data = step if isinstance(step, bytes) else bytes((seed + k + i) % 251 for i in range(step))
+        assert f.write(data) == len(data)
+        written += data
+    return bytes(written)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops, st.integers(0, 250))
+def test_the_file_holds_exactly_what_was_written(tmp_path_factory, steps: list, seed: int) -> None:
+    path = tmp_path_factory.mktemp("direct") / "capture.bin"
+    with DirectFile(path, buffer_size=2 * ALIGN) as f:
+        expected = _apply(f, steps, seed)
+    assert path.read_bytes() == expected
+
+
+def test_a_flush_puts_every_byte_in_the_file_and_writing_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "capture.bin"
+    with DirectFile(path, buffer_size=2 * ALIGN) as f:
+        f.write(b"a" * (ALIGN + 10))
+        f.flush()
+        assert path.read_bytes() == b"a" * (ALIGN + 10)  # the partial block too, through the cache
+        f.write(b"b" * (3 * ALIGN))
+        f.flush()
+        assert path.read_bytes() == b"a" * (ALIGN + 10) + b"b" * (3 * ALIGN)
+    assert path.stat().st_size == 4 * ALIGN + 10
+
+
+def test_a_filesystem_that_refuses_direct_io_gets_plain_writes(tmp_path: Path, monkeypatch) -> None:
+    real = os.open
+
+    def no_direct(path, flags, *mode):
+        if flags & getattr(os, "O_DIRECT", 0):
+            raise OSError(errno.EINVAL, "Invalid argument")  # what open(2) says where O_DIRECT is not supported
+        return real(path, flags, *mode)
+
+    monkeypatch.setattr(direct_file.os, "open", no_direct)
+    path = tmp_path / "capture.bin"
+    with DirectFile(path, buffer_size=ALIGN) as f:
+        assert not f.direct
+        f.write(bytes(range(256)) * 40)
+    assert path.read_bytes() == bytes(range(256)) * 40
+
+
+def test_a_refused_direct_write_falls_back_without_losing_bytes(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "capture.bin"
+    real = os.pwrite
+    with DirectFile(path, buffer_size=ALIGN) as f:
+        direct_fd = f._direct
+
+        def refuse_direct(fd, data, offset):
+            if fd == direct_fd and direct_fd is not None:
+                raise OSError(errno.EINVAL, "no direct I/O here")
+            return real(fd, data, offset)
+
+        monkeypatch.setattr(direct_file.os, "pwrite", refuse_direct)
+        f.write(b"x" * (3 * ALIGN + 5))
+        assert not f.direct
+    assert path.read_bytes() == b"x" * (3 * ALIGN + 5)
+
+
+def test_bad_use_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="positive multiple of 4096, got 1000"):
+        DirectFile(tmp_path / "a.bin", buffer_size=1000)
+    f = DirectFile(tmp_path / "b.bin")
+    f.close()
+    f.close()  # idempotent
+    with pytest.raises(ValueError, match="write to a closed file"):
+        f.write(b"late")
+
+
+def test_a_failed_background_write_is_raised_by_the_next_call(tmp_path: Path, monkeypatch) -> None:
+    def full(fd, data, offset):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    f = DirectFile(tmp_path / "capture.bin", buffer_size=ALIGN)
+    monkeypatch.setattr(direct_file.os, "pwrite", full)
+    f.write(b"y" * ALIGN)  # fills the buffer: its write fails in the background
+    with pytest.raises(OSError, match="No space left"):
+        f.write(b"y" * ALIGN)
+    monkeypatch.undo()
+    f.close()
