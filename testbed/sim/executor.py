@@ -197,14 +197,22 @@ class SimExecutor:
                 flows.append(Flow("icmp", actor_ip, 8, host.ip, 0, ti, last))
             if step.mdns:
                 tq = ti + 1000
-                frames.append((tq, P.udp_frame(actor.mac, mdns_mac, actor.ip, MDNS_IP, 5353, 5353,
-                                               P.mdns_reverse_query(host.ip), ttl=255)))
+                # Multicast DNS frames carry no id or counter: the same bytes every cycle, built once.
+                query = actor.cache.get(("mdns-reverse-query", host.ip))
+                if query is None:
+                    query = actor.cache[("mdns-reverse-query", host.ip)] = P.udp_frame(
+                        actor.mac, mdns_mac, actor.ip, MDNS_IP, 5353, 5353, P.mdns_reverse_query(host.ip), ttl=255)
+                frames.append((tq, query))
                 mdns_first = tq if mdns_first is None else mdns_first
                 mdns_last = tq
                 if present and node.answers_mdns:
                     tr = tq + self._lan_rtt_us(node)
-                    frames.append((tr, P.udp_frame(node.mac, mdns_mac, node.ip, MDNS_IP, 5353, 5353,
-                                                   P.mdns_reverse_response(host.ip, node.device.hostname), ttl=255)))
+                    answer = node.cache.get("mdns-reverse-answer")
+                    if answer is None:
+                        answer = node.cache["mdns-reverse-answer"] = P.udp_frame(
+                            node.mac, mdns_mac, node.ip, MDNS_IP, 5353, 5353,
+                            P.mdns_reverse_response(host.ip, node.device.hostname), ttl=255)
+                    frames.append((tr, answer))
                     flows.append(Flow("udp", host.ip, 5353, "224.0.0.251", 5353, tr, tr))
                     name = node.device.hostname
             if step.nbns:
@@ -366,9 +374,13 @@ class SimExecutor:
         return Outcome(None, rtt + 1000, frames, [Flow("udp", _ip(actor.ip), sport, server, 123, t, t + rtt)])
 
     def _announce_frame(self, node: Node, services: tuple[str, ...]) -> bytes:
-        d = node.device
-        return P.udp_frame(node.mac, P.multicast_mac(MDNS_IP), node.ip, MDNS_IP, 5353, 5353,
-                           P.mdns_announce(d.hostname, d.ip, list(services)), ttl=255)
+        frame = node.cache.get(("mdns-announce", services))
+        if frame is None:  # the same bytes every time (no id or counter): built once per node and services
+            d = node.device
+            frame = node.cache[("mdns-announce", services)] = P.udp_frame(
+                node.mac, P.multicast_mac(MDNS_IP), node.ip, MDNS_IP, 5353, 5353,
+                P.mdns_announce(d.hostname, d.ip, list(services)), ttl=255)
+        return frame
 
     def _mdns_announce(self, actor: Node, step: MdnsAnnounce, t: int) -> Outcome:
         # RFC 6762 8.3: announce twice, one second apart.
