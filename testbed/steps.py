@@ -165,6 +165,12 @@ class DnsLookup(Step):
     name: str
 
 
+def _check_gaps(step: str, items: tuple, gaps: tuple[float, ...]) -> None:
+    """A paced step's items (at least one) and the pauses between them (one fewer)."""
+    if not items or len(gaps) != len(items) - 1:
+        raise ValueError(f"{step}: {len(items)} items need {max(0, len(items) - 1)} gaps, got {len(gaps)}")
+
+
 @dataclass(frozen=True, slots=True)
 class DnsLookups(Step):
     """Background lookups of ``names`` in turn, ``gaps[i]`` seconds after the ``i``-th one is over.
@@ -177,9 +183,7 @@ class DnsLookups(Step):
     gaps: tuple[float, ...]  # seconds between one lookup's end and the next one's start
 
     def __post_init__(self) -> None:
-        if not self.names or len(self.gaps) != len(self.names) - 1:
-            raise ValueError(f"DnsLookups: {len(self.names)} names need {max(0, len(self.names) - 1)} gaps, "
-                             f"got {len(self.gaps)}")
+        _check_gaps("DnsLookups", self.names, self.gaps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,15 +226,14 @@ class RouterArp(Step):
     """The router refreshing its ARP cache: a who-has for each of ``targets`` in turn, and the answers.
 
     Each request waits a second for its answer, then ``gaps[i]`` seconds more before the next one, as
-    routers pace their refreshes. The round is one step, as a sweep is.
+    routers pace their refreshes (the same pacing as ``DnsLookups``). The round is one step, as a sweep is.
     """
 
     targets: tuple[Host, ...]
-    gaps: tuple[float, ...]  # seconds, one after each target's second of waiting
+    gaps: tuple[float, ...]  # seconds between one target's second of waiting and the next request
 
     def __post_init__(self) -> None:
-        if len(self.gaps) != len(self.targets):
-            raise ValueError(f"RouterArp: {len(self.targets)} targets but {len(self.gaps)} gaps")
+        _check_gaps("RouterArp", self.targets, self.gaps)
 
 
 @dataclass(frozen=True, slots=True)

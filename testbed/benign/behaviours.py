@@ -170,7 +170,9 @@ def router_arp(ctx: BenignContext) -> Behaviour:
     yield _start(ctx, 300)
     while True:
         if targets:
-            yield RouterArp(targets, tuple(ctx.rng.uniform(0.5, 5.0) for _ in targets))
+            gaps = tuple(ctx.rng.uniform(0.5, 5.0) for _ in targets)
+            yield RouterArp(targets, gaps[:-1])
+            yield Sleep(gaps[-1])
         yield Sleep(ctx.rng.uniform(240, 600))
 
 

@@ -14,10 +14,10 @@ import random
 import select
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from testbed import packets as P
 from testbed.errors import ContainmentError
@@ -51,6 +51,7 @@ ETH_P_ARP = 0x0806
 LATE_ANSWER_S = 1.0  # as the simulated scanner: wait a second after the last request
 WIFI_SCAN_S = 2.5
 NTP_TIMEOUT_S = 2.0
+T = TypeVar("T")  # the items of a paced step
 MDNS_GROUP, SSDP_GROUP = "224.0.0.251", "239.255.255.250"
 
 
@@ -306,11 +307,16 @@ class LiveExecutor:
             self._addresses[step.name] = address
         return LiveOutcome(address, flows)
 
+    def _paced(self, items: Sequence[T], gaps: tuple[float, ...]) -> Iterator[T]:
+        """A paced step's ``items`` one by one, each after its pause, compressed as the behaviours' sleeps are."""
+        for k, item in enumerate(items):
+            if k:
+                time.sleep(gaps[k - 1] / self.time_scale)
+            yield item
+
     def _dns_lookups(self, step: DnsLookups) -> LiveOutcome:
         flows: list[Flow] = []
-        for k, name in enumerate(step.names):
-            if k:
-                time.sleep(step.gaps[k - 1] / self.time_scale)  # compressed as the behaviours' sleeps are
+        for name in self._paced(step.names, step.gaps):
             try:
                 address = self._resolve(name, flows)
             except OSError:  # the link is down (its owner took the device out): the next lookup may work
@@ -366,17 +372,13 @@ class LiveExecutor:
         flows: list[Flow] = []
         s = self._arp_socket()
         try:
-            for k, (target, gap) in enumerate(zip(targets, step.gaps, strict=True)):
-                if k:
-                    time.sleep(gap / self.time_scale)  # the pause after the previous one, compressed as sleeps are
+            for target in self._paced(targets, step.gaps):
                 start = time.time()
                 s.send(P.arp_request(self.mac, self.own.ip.packed, target.packed))
                 self._drain_arp(s, {}, start + LATE_ANSWER_S)  # the simulated refresh waits a second too
                 flows.append(Flow("arp", self.ip, 0, str(target), 0, _us(start), _us(time.time())))
         finally:
             s.close()
-        if step.gaps:
-            time.sleep(step.gaps[-1] / self.time_scale)
         return LiveOutcome(None, flows)
 
     def _send_multicast(self, group: str, port: int, payload: bytes) -> LiveOutcome:

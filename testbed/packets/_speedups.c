@@ -26,6 +26,8 @@
  *
  * merge_encoded(parts) -> (times, ends, blob)
  *     Encoded parts (each in capture order) merged by capture time, ties in part order.
+ *
+ * take, take_merged and merge_encoded share one merge (merge_sources) of blocks in capture order.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -160,15 +162,21 @@ typedef struct {
     unsigned char *out;
 } Output;
 
+/* Release an output not handed over. */
+static void output_drop(Output *o)
+{
+    Py_CLEAR(o->times);
+    Py_CLEAR(o->ends);
+    Py_CLEAR(o->blob);
+}
+
 static int output_new(Output *o, Py_ssize_t frames, Py_ssize_t bytes)
 {
     o->times = PyBytes_FromStringAndSize(NULL, frames * (Py_ssize_t)sizeof(int64_t));
     o->ends = PyBytes_FromStringAndSize(NULL, frames * (Py_ssize_t)sizeof(uint64_t));
     o->blob = PyBytes_FromStringAndSize(NULL, bytes);
     if (o->times == NULL || o->ends == NULL || o->blob == NULL) {
-        Py_CLEAR(o->times);
-        Py_CLEAR(o->ends);
-        Py_CLEAR(o->blob);
+        output_drop(o);
         return -1;
     }
     o->tp = (int64_t *)PyBytes_AS_STRING(o->times);
@@ -493,6 +501,91 @@ refuse:
     return NULL;
 }
 
+/* ------------------------------------------------------------------ merging frames by capture time */
+
+/* A block to copy out, and its frame's capture time. */
+typedef struct {
+    int64_t t;
+    const unsigned char *block;
+    Py_ssize_t size;
+} Item;
+
+/* Items in capture order (a log's ready frames, an encoded part), and the next one to copy out. */
+typedef struct {
+    Item *items;
+    Py_ssize_t count, next;
+} Source;
+
+/* Sources by (time of their next item, source index): ties go in source order. */
+static inline int source_before(const Source *src, Py_ssize_t a, Py_ssize_t b)
+{
+    int64_t ta = src[a].items[src[a].next].t, tb = src[b].items[src[b].next].t;
+    return ta < tb || (ta == tb && a < b);
+}
+
+static void sift_down(Py_ssize_t *heap, Py_ssize_t size, const Source *src, Py_ssize_t i)
+{
+    for (;;) {
+        Py_ssize_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < size && source_before(src, heap[l], heap[m]))
+            m = l;
+        if (r < size && source_before(src, heap[r], heap[m]))
+            m = r;
+        if (m == i)
+            return;
+        Py_ssize_t tmp = heap[i];
+        heap[i] = heap[m];
+        heap[m] = tmp;
+        i = m;
+    }
+}
+
+/* Copy the ``k`` sources' items into ``o`` (sized for all of them) merged by capture time, ties in source
+ * order: a heap of sources, each giving the run of its items that go before every other source's next. */
+static int merge_sources(Source *src, Py_ssize_t k, Output *o)
+{
+    Py_ssize_t *heap = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(k ? k : 1));
+    if (heap == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t size = 0, written = 0, offset = 0;
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (src[i].count)
+            heap[size++] = i;
+    for (Py_ssize_t i = size / 2 - 1; i >= 0; i--) /* heapify: sift each inner node down */
+        sift_down(heap, size, src, i);
+    while (size) {
+        Py_ssize_t top = heap[0];
+        Source *s = &src[top];
+        Py_ssize_t stop = s->count;
+        if (size > 1) {
+            Py_ssize_t rival = heap[1];
+            if (size > 2 && source_before(src, heap[2], rival))
+                rival = heap[2];
+            int64_t limit = src[rival].items[src[rival].next].t;
+            stop = s->next + 1;
+            while (stop < s->count && (s->items[stop].t < limit || (s->items[stop].t == limit && top < rival)))
+                stop++;
+        }
+        for (Py_ssize_t i = s->next; i < stop; i++) {
+            const Item *it = &s->items[i];
+            memcpy(o->out + offset, it->block, (size_t)it->size);
+            offset += it->size;
+            o->tp[written] = it->t;
+            o->ep[written++] = (uint64_t)offset;
+        }
+        s->next = stop;
+        if (stop == s->count)
+            heap[0] = heap[--size];
+        sift_down(heap, size, src, 0);
+    }
+    PyMem_Free(heap);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ handing a log's frames over */
+
 static int by_time_then_arrival(const void *a, const void *b)
 {
     const Pending *x = *(const Pending *const *)a, *y = *(const Pending *const *)b;
@@ -501,26 +594,34 @@ static int by_time_then_arrival(const void *a, const void *b)
     return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
-/* The pending frames before ``until`` (all if ``final``) as pointers sorted by (time, arrival), their
- * count in ``*n`` and their blocks' total size in ``*total``; NULL (an error set) if out of memory. The
- * log is not changed: ``keep_the_rest`` drops these frames once they are copied out. */
-static Pending **ready_frames(FrameLog *self, long long until, int final, Py_ssize_t *n, Py_ssize_t *total)
+/* The log's pending frames before ``until`` (all if ``final``), sorted by (time, arrival), as a source;
+ * their blocks' total size in ``*total``. -1 (an error set) if out of memory. The log is not changed:
+ * ``keep_the_rest`` drops these frames once they are copied out. */
+static int ready_frames(FrameLog *self, long long until, int final, Source *out, Py_ssize_t *total)
 {
-    Pending **ready = PyMem_Malloc(sizeof(Pending *) * (size_t)(self->count ? self->count : 1));
-    if (ready == NULL) {
+    size_t slots = (size_t)(self->count ? self->count : 1);
+    Pending **ready = PyMem_Malloc(sizeof(Pending *) * slots);
+    Item *items = PyMem_Malloc(sizeof(Item) * slots);
+    if (ready == NULL || items == NULL) {
+        PyMem_Free(ready);
+        PyMem_Free(items);
         PyErr_NoMemory();
-        return NULL;
+        return -1;
     }
-    *n = 0;
+    Py_ssize_t n = 0;
     *total = 0;
     for (Py_ssize_t i = 0; i < self->count; i++) {
         if (final || self->pending[i].t < until) {
-            ready[(*n)++] = &self->pending[i];
+            ready[n++] = &self->pending[i];
             *total += self->pending[i].size;
         }
     }
-    qsort(ready, (size_t)*n, sizeof(Pending *), by_time_then_arrival);
-    return ready;
+    qsort(ready, (size_t)n, sizeof(Pending *), by_time_then_arrival); /* pointers: cheaper to move */
+    for (Py_ssize_t i = 0; i < n; i++)
+        items[i] = (Item){ready[i]->t, self->blob + ready[i]->offset, ready[i]->size};
+    PyMem_Free(ready);
+    *out = (Source){items, n, 0};
+    return 0;
 }
 
 /* Drop the frames ``ready_frames`` gave: the rest stay, in arrival order, at the front of the buffers
@@ -541,6 +642,40 @@ static void keep_the_rest(FrameLog *self, long long until, int final)
     self->length = length;
 }
 
+/* The frames before ``until`` (all if ``final``) of every log in ``logs`` (FrameLogs, checked by the
+ * caller), merged by capture time, ties in log order then arrival order. On an error no log is changed. */
+static PyObject *take_from(FrameLog **logs, Py_ssize_t k, long long until, int final)
+{
+    Py_ssize_t frames = 0, total = 0;
+    Source *src = PyMem_Calloc((size_t)(k ? k : 1), sizeof(Source));
+    PyObject *result = NULL;
+    Output o;
+    if (src == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < k; i++) {
+        Py_ssize_t size;
+        if (ready_frames(logs[i], until, final, &src[i], &size) < 0)
+            goto done;
+        frames += src[i].count;
+        total += size;
+    }
+    if (output_new(&o, frames, total) < 0)
+        goto done;
+    if (merge_sources(src, k, &o) < 0) {
+        output_drop(&o);
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < k; i++)
+        keep_the_rest(logs[i], until, final);
+    result = output_result(&o);
+
+done:
+    for (Py_ssize_t i = 0; i < k; i++) /* zeroed by calloc where not made */
+        PyMem_Free(src[i].items);
+    PyMem_Free(src);
+    return result;
+}
+
 /* take(until_us, final) -> (times, ends, blob): the frames before ``until_us`` (all if ``final``) in
  * capture order, ties in arrival order (a stable sort by time); the others stay. */
 static PyObject *frame_log_take(FrameLog *self, PyObject *args)
@@ -549,25 +684,7 @@ static PyObject *frame_log_take(FrameLog *self, PyObject *args)
     int final;
     if (!PyArg_ParseTuple(args, "Lp:take", &until, &final))
         return NULL;
-    Py_ssize_t n, total;
-    Pending **ready = ready_frames(self, until, final, &n, &total);
-    if (ready == NULL)
-        return NULL;
-    Output o;
-    if (output_new(&o, n, total) < 0) {
-        PyMem_Free(ready);
-        return NULL;
-    }
-    Py_ssize_t offset = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        memcpy(o.out + offset, self->blob + ready[i]->offset, (size_t)ready[i]->size);
-        offset += ready[i]->size;
-        o.tp[i] = ready[i]->t;
-        o.ep[i] = (uint64_t)offset;
-    }
-    PyMem_Free(ready);
-    keep_the_rest(self, until, final);
-    return output_result(&o);
+    return take_from(&self, 1, until, final);
 }
 
 static Py_ssize_t frame_log_len(FrameLog *self) { return self->count; }
@@ -596,40 +713,6 @@ static PyTypeObject FrameLogType = {
 
 /* ------------------------------------------------------------------ merging encoded parts */
 
-typedef struct {
-    Py_buffer times, ends, blob;
-    Py_ssize_t count, next;
-} Part;
-
-/* A binary heap of indices into ``items`` (parts, or logs), ordered by ``before``. */
-typedef int (*Before)(const void *items, Py_ssize_t a, Py_ssize_t b);
-
-static void sift_down(Py_ssize_t *heap, Py_ssize_t size, const void *items, Before before, Py_ssize_t i)
-{
-    for (;;) {
-        Py_ssize_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < size && before(items, heap[l], heap[m]))
-            m = l;
-        if (r < size && before(items, heap[r], heap[m]))
-            m = r;
-        if (m == i)
-            return;
-        Py_ssize_t tmp = heap[i];
-        heap[i] = heap[m];
-        heap[m] = tmp;
-        i = m;
-    }
-}
-
-/* Parts by (time of the part's next frame, part index). */
-static int part_before(const void *items, Py_ssize_t a, Py_ssize_t b)
-{
-    const Part *parts = items;
-    int64_t ta = ((const int64_t *)parts[a].times.buf)[parts[a].next];
-    int64_t tb = ((const int64_t *)parts[b].times.buf)[parts[b].next];
-    return ta < tb || (ta == tb && a < b);
-}
-
 /* merge_encoded(parts) -> (times, ends, blob): parts of (times, ends, blob), each in capture order,
  * merged by capture time; equal times keep the order of ``parts`` (as a stable sort would). */
 static PyObject *merge_encoded(PyObject *module, PyObject *args)
@@ -638,108 +721,62 @@ static PyObject *merge_encoded(PyObject *module, PyObject *args)
     PyObject *list;
     if (!PyArg_ParseTuple(args, "O!:merge_encoded", &PyList_Type, &list))
         return NULL;
-    Py_ssize_t k = PyList_GET_SIZE(list), got = 0, frames = 0, total = 0;
-    Part *parts = PyMem_Calloc((size_t)(k ? k : 1), sizeof(Part));
-    Py_ssize_t *heap = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(k ? k : 1));
+    Py_ssize_t k = PyList_GET_SIZE(list), held = 0, frames = 0, total = 0;
+    Py_buffer *views = PyMem_Calloc((size_t)(k ? k : 1) * 3, sizeof(Py_buffer)); /* times, ends, blob */
+    Source *src = PyMem_Calloc((size_t)(k ? k : 1), sizeof(Source));
     PyObject *result = NULL;
     Output o;
-    if (parts == NULL || heap == NULL) {
+    if (views == NULL || src == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    for (; got < k; got++) {
-        PyObject *item = PyList_GET_ITEM(list, got);
-        Part *p = &parts[got];
+    for (Py_ssize_t p = 0; p < k; p++) {
+        PyObject *item = PyList_GET_ITEM(list, p);
+        Py_buffer *v = &views[3 * p];
         if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) {
-            PyErr_Format(PyExc_TypeError, "part %zd: expected a (times, ends, blob) tuple", got);
+            PyErr_Format(PyExc_TypeError, "part %zd: expected a (times, ends, blob) tuple", p);
             goto done;
         }
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(item, 0), &p->times, PyBUF_SIMPLE) < 0)
-            goto done;
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(item, 1), &p->ends, PyBUF_SIMPLE) < 0) {
-            PyBuffer_Release(&p->times);
-            goto done;
-        }
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(item, 2), &p->blob, PyBUF_SIMPLE) < 0) {
-            PyBuffer_Release(&p->times);
-            PyBuffer_Release(&p->ends);
-            goto done;
-        }
-        p->count = p->times.len / (Py_ssize_t)sizeof(int64_t);
-        uint64_t last = p->count ? ((uint64_t *)p->ends.buf)[p->count - 1] : 0;
-        if (p->times.len % 8 || p->ends.len != p->times.len || (Py_ssize_t)last != p->blob.len) {
-            PyErr_Format(PyExc_ValueError, "part %zd: times, ends and blob do not agree", got);
-            got++; /* its buffers are held: release them below */
+        for (; held < 3 * p + 3; held++) /* ``held`` buffers of ``views`` are held: released below */
+            if (PyObject_GetBuffer(PyTuple_GET_ITEM(item, held - 3 * p), &views[held], PyBUF_SIMPLE) < 0)
+                goto done;
+        Py_ssize_t count = v[0].len / (Py_ssize_t)sizeof(int64_t);
+        const int64_t *times = v[0].buf;
+        const uint64_t *ends = v[1].buf;
+        uint64_t last = count ? ends[count - 1] : 0;
+        if (v[0].len % 8 || v[1].len != v[0].len || (Py_ssize_t)last != v[2].len) {
+            PyErr_Format(PyExc_ValueError, "part %zd: times, ends and blob do not agree", p);
             goto done;
         }
-        frames += p->count;
-        total += p->blob.len;
+        Item *items = PyMem_Malloc(sizeof(Item) * (size_t)(count ? count : 1));
+        if (items == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < count; i++) {
+            uint64_t start = i ? ends[i - 1] : 0;
+            items[i] = (Item){times[i], (const unsigned char *)v[2].buf + start, (Py_ssize_t)(ends[i] - start)};
+        }
+        src[p] = (Source){items, count, 0};
+        frames += count;
+        total += v[2].len;
     }
     if (output_new(&o, frames, total) < 0)
         goto done;
-    Py_ssize_t size = 0, written = 0, offset = 0;
-    for (Py_ssize_t i = 0; i < k; i++)
-        if (parts[i].count)
-            heap[size++] = i;
-    for (Py_ssize_t i = size / 2 - 1; i >= 0; i--) /* heapify: sift each inner node down */
-        sift_down(heap, size, parts, part_before, i);
-    while (size) {
-        Py_ssize_t top = heap[0];
-        Part *p = &parts[top];
-        /* The run of this part that goes before every other part's next frame. */
-        Py_ssize_t stop = p->next + 1;
-        if (size > 1) {
-            Py_ssize_t rival = heap[1];
-            if (size > 2 && part_before(parts, heap[2], rival))
-                rival = heap[2];
-            const int64_t *pt = p->times.buf;
-            int64_t limit = ((int64_t *)parts[rival].times.buf)[parts[rival].next];
-            while (stop < p->count && (pt[stop] < limit || (pt[stop] == limit && top < rival)))
-                stop++;
-        } else {
-            stop = p->count;
-        }
-        const uint64_t *pe = p->ends.buf;
-        Py_ssize_t start = p->next ? (Py_ssize_t)pe[p->next - 1] : 0;
-        Py_ssize_t length = (Py_ssize_t)pe[stop - 1] - start;
-        memcpy(o.out + offset, (const unsigned char *)p->blob.buf + start, (size_t)length);
-        for (Py_ssize_t i = p->next; i < stop; i++) {
-            o.tp[written] = ((const int64_t *)p->times.buf)[i];
-            o.ep[written++] = (uint64_t)(offset + (Py_ssize_t)pe[i] - start);
-        }
-        offset += length;
-        p->next = stop;
-        if (stop == p->count)
-            heap[0] = heap[--size];
-        sift_down(heap, size, parts, part_before, 0);
+    if (merge_sources(src, k, &o) < 0) {
+        output_drop(&o);
+        goto done;
     }
     result = output_result(&o);
 
 done:
-    for (Py_ssize_t i = 0; i < got; i++) {
-        PyBuffer_Release(&parts[i].times);
-        PyBuffer_Release(&parts[i].ends);
-        PyBuffer_Release(&parts[i].blob);
-    }
-    PyMem_Free(parts);
-    PyMem_Free(heap);
+    for (Py_ssize_t i = 0; i < held; i++)
+        PyBuffer_Release(&views[i]);
+    for (Py_ssize_t i = 0; src != NULL && i < k; i++)
+        PyMem_Free(src[i].items);
+    PyMem_Free(views);
+    PyMem_Free(src);
     return result;
-}
-
-/* ------------------------------------------------------------------ taking from many logs at once */
-
-/* One log's ready frames, sorted, and the next one to copy out. */
-typedef struct {
-    Pending **frames;
-    Py_ssize_t count, next;
-} Ready;
-
-/* Logs by (time of the log's next ready frame, log index). */
-static int ready_before(const void *items, Py_ssize_t a, Py_ssize_t b)
-{
-    const Ready *logs = items;
-    int64_t ta = logs[a].frames[logs[a].next]->t, tb = logs[b].frames[logs[b].next]->t;
-    return ta < tb || (ta == tb && a < b);
 }
 
 /* take_merged(logs, until_us, final) -> (times, ends, blob): what ``take`` gives of each log, merged by
@@ -754,75 +791,15 @@ static PyObject *take_merged(PyObject *module, PyObject *args)
     int final;
     if (!PyArg_ParseTuple(args, "O!Lp:take_merged", &PyList_Type, &list, &until, &final))
         return NULL;
-    Py_ssize_t k = PyList_GET_SIZE(list), got = 0, frames = 0, total = 0;
+    Py_ssize_t k = PyList_GET_SIZE(list);
     for (Py_ssize_t i = 0; i < k; i++) {
         if (!PyObject_TypeCheck(PyList_GET_ITEM(list, i), &FrameLogType)) {
             PyErr_Format(PyExc_TypeError, "log %zd: expected a FrameLog", i);
             return NULL;
         }
     }
-    Ready *logs = PyMem_Calloc((size_t)(k ? k : 1), sizeof(Ready));
-    Py_ssize_t *heap = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(k ? k : 1));
-    PyObject *result = NULL;
-    Output o;
-    if (logs == NULL || heap == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
     /* The list holds the logs, and nothing below runs Python code: the borrowed items stay valid. */
-    for (; got < k; got++) {
-        Py_ssize_t size;
-        logs[got].frames = ready_frames((FrameLog *)PyList_GET_ITEM(list, got), until, final, &logs[got].count, &size);
-        if (logs[got].frames == NULL)
-            goto done;
-        frames += logs[got].count;
-        total += size;
-    }
-    if (output_new(&o, frames, total) < 0)
-        goto done;
-    Py_ssize_t size = 0, written = 0, offset = 0;
-    for (Py_ssize_t i = 0; i < k; i++)
-        if (logs[i].count)
-            heap[size++] = i;
-    for (Py_ssize_t i = size / 2 - 1; i >= 0; i--) /* heapify: sift each inner node down */
-        sift_down(heap, size, logs, ready_before, i);
-    while (size) {
-        Py_ssize_t top = heap[0];
-        Ready *r = &logs[top];
-        const FrameLog *log = (const FrameLog *)PyList_GET_ITEM(list, top);
-        /* This log's frames that go before every other log's next one. */
-        Py_ssize_t stop = r->count;
-        if (size > 1) {
-            Py_ssize_t rival = heap[1];
-            if (size > 2 && ready_before(logs, heap[2], rival))
-                rival = heap[2];
-            int64_t limit = logs[rival].frames[logs[rival].next]->t;
-            stop = r->next + 1;
-            while (stop < r->count && (r->frames[stop]->t < limit || (r->frames[stop]->t == limit && top < rival)))
-                stop++;
-        }
-        for (Py_ssize_t i = r->next; i < stop; i++) {
-            const Pending *p = r->frames[i];
-            memcpy(o.out + offset, log->blob + p->offset, (size_t)p->size);
-            offset += p->size;
-            o.tp[written] = p->t;
-            o.ep[written++] = (uint64_t)offset;
-        }
-        r->next = stop;
-        if (stop == r->count)
-            heap[0] = heap[--size];
-        sift_down(heap, size, logs, ready_before, 0);
-    }
-    for (Py_ssize_t i = 0; i < k; i++)
-        keep_the_rest((FrameLog *)PyList_GET_ITEM(list, i), until, final);
-    result = output_result(&o);
-
-done:
-    for (Py_ssize_t i = 0; i < got; i++)
-        PyMem_Free(logs[i].frames);
-    PyMem_Free(logs);
-    PyMem_Free(heap);
-    return result;
+    return take_from((FrameLog **)PySequence_Fast_ITEMS(list), k, until, final);
 }
 
 static PyMethodDef methods[] = {

@@ -67,8 +67,8 @@ def new_frame_log() -> FrameLogLike:
 def take_merged(logs: list[FrameLogLike], until_us: int, final: bool) -> EncodedFrames:
     """What ``take`` gives of each log, merged by capture time (ties in the order of ``logs``).
 
-    The compiled logs are merged in one copy, straight from their buffers into the output (measured:
-    taking each log's frames out first, then merging them, copied every frame twice).
+    The compiled logs are merged straight from their buffers into the output: one copy of each block,
+    where taking each log's frames out and then merging them made two.
     """
     native = speedups.native
     if native is not None and all(type(log) is native.FrameLog for log in logs):

@@ -58,6 +58,11 @@ class Outcome:
     flows: list[Flow] = field(default_factory=list)
 
 
+def pause_us(seconds: float) -> int:
+    """A pause in whole microseconds, at least one (a step or sleep always lets time pass)."""
+    return max(1, round(seconds * 1_000_000))
+
+
 def _ip(b: bytes) -> str:
     return ".".join(map(str, b))
 
@@ -331,7 +336,7 @@ class SimExecutor:
         ti = t
         for k, name in enumerate(step.names):
             if k:
-                ti += max(1, round(step.gaps[k - 1] * 1_000_000))
+                ti += pause_us(step.gaps[k - 1])
             if ti >= self.end_us:
                 break
             if actor.present(ti / 1e6):  # away, a lookup does not happen but the pause after it still passes
@@ -444,7 +449,9 @@ class SimExecutor:
         frames: list[tuple[int, bytes]] = []
         flows: list[Flow] = []
         ti = t
-        for host, gap in zip(step.targets, step.gaps, strict=True):
+        for k, host in enumerate(step.targets):
+            if k:
+                ti += 1_000_000 + pause_us(step.gaps[k - 1])  # the second it waited, then the pause
             if ti >= self.end_us:
                 break
             node = self.lan.by_ip.get(host.ip)
@@ -455,8 +462,7 @@ class SimExecutor:
                 last = ti + self._lan_rtt_us(node) // 2 + 40  # well inside the second the router waits
                 frames.append((last, P.arp_reply(node.mac, node.ip, actor.mac, actor.ip)))
             flows.append(Flow("arp", actor.device.ip, 0, host.ip, 0, ti, last))
-            ti += 1_000_000 + max(1, round(gap * 1_000_000))
-        return Outcome(None, ti - t, frames, flows)
+        return Outcome(None, ti + 1_000_000 - t, frames, flows)
 
     def _https(self, actor: Node, step: HttpsSession, t: int) -> Outcome:
         server_ip, server_b = self._server(step.domain)

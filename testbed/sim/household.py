@@ -22,7 +22,7 @@ from testbed.population.model import Household, Tv
 from testbed.rng import stream, stream_seed
 from testbed.scenario.model import Scenario
 from testbed.sdk import PROFILES, SdkContext, Transport
-from testbed.sim.executor import SimExecutor
+from testbed.sim.executor import SimExecutor, pause_us
 from testbed.sim.lan import Node, SimLan
 from testbed.steps import BeginCycle, Clock, Sleep, Step
 from testbed.truth import CommunityIds, TruthRecorder
@@ -106,8 +106,8 @@ class HouseholdSim:
         A step's duration and the sleeps that follow it are one SimPy timeout: the behaviour is asked for
         its next steps at once, since only the executor's steps touch the shared LAN and random stream,
         and those are still performed at their own simulated time. Zero-time steps (``Clock``,
-        ``BeginCycle``) are answered with the time they will be at. This halves the SimPy events of a
-        run (a behaviour mostly alternates one step and one sleep).
+        ``BeginCycle``) are answered with the time they will be at. A behaviour mostly alternates one
+        step and one sleep: a 42-home day went from 667,547 SimPy events to 427,305.
         """
         env, start_us, executor = self.env, self.start_us, self.executor
         keep = self.log.add
@@ -123,7 +123,7 @@ class HouseholdSim:
                 return
             kind = type(step)
             if kind is Sleep:
-                wait += max(1, round(step.seconds * 1_000_000))
+                wait += pause_us(step.seconds)
                 result = None
                 continue
             if kind is Clock or kind is BeginCycle:

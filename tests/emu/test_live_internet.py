@@ -68,7 +68,7 @@ def test_benign_steps_the_container_cannot_perform_are_named():
     assert not executor.supports(MdnsAnnounce(()))  # only with the node's zeroconf
     assert executor.supports(NtpSync("time.apple.com"))
     assert executor.supports(DnsLookups(("time.apple.com",), ()))
-    assert executor.supports(RouterArp((Host("127.0.0.2", "00:00:00:00:00:00"),), (1.0,)))
+    assert executor.supports(RouterArp((Host("127.0.0.2", "00:00:00:00:00:00"),), ()))
 
 
 def test_the_router_refresh_refuses_any_target_outside_its_own_subnet_before_sending():
@@ -76,6 +76,6 @@ def test_the_router_refresh_refuses_any_target_outside_its_own_subnet_before_sen
     from testbed.steps import Host, RouterArp
 
     executor = LiveExecutor("lo", "127.0.0.1", random.Random(1))
-    step = RouterArp((Host("127.0.0.2", "00:00:00:00:00:02"), Host("10.20.30.40", "00:00:00:00:00:03")), (1.0, 1.0))
+    step = RouterArp((Host("127.0.0.2", "00:00:00:00:00:02"), Host("10.20.30.40", "00:00:00:00:00:03")), (1.0,))
     with pytest.raises(ContainmentError, match="refusing to ARP for 10.20.30.40"):
         executor.perform(step)

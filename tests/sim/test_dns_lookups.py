@@ -94,9 +94,9 @@ def test_the_behaviour_draws_the_same_stream_as_one_lookup_per_step(household):
 
 
 def test_names_and_gaps_must_agree():
-    with pytest.raises(ValueError, match="2 names need 1 gaps, got 0"):
+    with pytest.raises(ValueError, match="DnsLookups: 2 items need 1 gaps, got 0"):
         DnsLookups(("a", "b"), ())
-    with pytest.raises(ValueError, match="0 names need 0 gaps"):
+    with pytest.raises(ValueError, match="DnsLookups: 0 items need 0 gaps"):
         DnsLookups((), ())
 
 

@@ -34,12 +34,12 @@ def test_a_round_asks_each_device_in_turn_and_lasts_its_seconds_and_gaps(househo
     executor = SimExecutor(lan, random.Random(1), None)
     router = lan.by_id[household.router.id]
     devices = household.devices[:3]
-    gaps = (0.5, 2.25, 4.0)
+    gaps = (0.5, 2.25)
     step = RouterArp(tuple(Host(d.ip, d.mac) for d in devices), gaps)
     outcome = executor.perform(router, step, T0)
 
     asked = [T0, T0 + 1_500_000, T0 + 1_500_000 + 3_250_000]  # each waits 1 s for its answer, then its gap
-    assert outcome.duration_us == 1_500_000 + 3_250_000 + 5_000_000
+    assert outcome.duration_us == 1_500_000 + 3_250_000 + 1_000_000  # the last one waits its second
     requests = [(t, _arp(f)) for t, f in outcome.frames if _arp(f).op == dpkt.arp.ARP_OP_REQUEST]
     assert [t for t, _ in requests] == asked
     assert [dpkt.utils.inet_to_str(a.tpa) for _, a in requests] == [d.ip for d in devices]
@@ -58,8 +58,10 @@ def test_a_round_asks_each_device_in_turn_and_lasts_its_seconds_and_gaps(househo
 
 
 def test_gaps_must_match_targets():
-    with pytest.raises(ValueError, match="2 targets but 1 gaps"):
-        RouterArp((Host("192.168.1.2", "00:00:00:00:00:02"), Host("192.168.1.3", "00:00:00:00:00:03")), (1.0,))
+    with pytest.raises(ValueError, match="RouterArp: 2 items need 1 gaps, got 2"):
+        RouterArp((Host("192.168.1.2", "00:00:00:00:00:02"), Host("192.168.1.3", "00:00:00:00:00:03")), (1.0, 1.0))
+    with pytest.raises(ValueError, match="RouterArp: 0 items need 0 gaps"):
+        RouterArp((), ())
 
 
 def test_the_behaviour_refreshes_every_device_once_per_round(household):
@@ -71,7 +73,8 @@ def test_the_behaviour_refreshes_every_device_once_per_round(household):
         assert isinstance(step, RouterArp)
         assert [h.ip for h in step.targets] == [d.ip for d in household.devices]
         assert all(0.5 <= g <= 5.0 for g in step.gaps)
-        pause = behaviour.send(None)
+        last_gap, pause = behaviour.send(None), behaviour.send(None)  # after the last device, then the round's
+        assert isinstance(last_gap, Sleep) and 0.5 <= last_gap.seconds <= 5.0
         assert isinstance(pause, Sleep) and 240 <= pause.seconds <= 600
 
 
@@ -80,5 +83,5 @@ def test_a_round_stops_at_the_end_of_the_run(household):
     executor = SimExecutor(lan, random.Random(1), None, end_us=T0 + 2_000_000)
     router = lan.by_id[household.router.id]
     devices = household.devices[:3]
-    outcome = executor.perform(router, RouterArp(tuple(Host(d.ip, d.mac) for d in devices), (0.5, 0.5, 0.5)), T0)
+    outcome = executor.perform(router, RouterArp(tuple(Host(d.ip, d.mac) for d in devices), (0.5, 0.5)), T0)
     assert [f.dst for f in outcome.flows] == [d.ip for d in devices[:2]]  # the third would ask at T0 + 3 s
