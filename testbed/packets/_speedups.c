@@ -260,18 +260,27 @@ static PyObject *epb_encode(PyObject *module, PyObject *args)
 
 /* ------------------------------------------------------------------ TCP bulk sends */
 
-/* The payload read as big-endian 16-bit words (an odd last byte padded with zero), summed. */
+/* The payload read as big-endian 16-bit words (an odd last byte padded with zero), summed: any value
+ * congruent to that sum modulo 0xFFFF, which is all the checksums use. Four bytes at a time, which the
+ * compiler vectorises (measured: 34 ns for a full segment's 1448 bytes, against 174 ns a byte at a
+ * time). As 2^16 = 1 modulo 0xFFFF, a 32-bit word read in the host's order is congruent to the sum of
+ * its two 16-bit words in that order, and a little-endian sum times 256 to the big-endian one. */
 static uint64_t word_sum(const unsigned char *p, Py_ssize_t n)
 {
-    uint64_t high = 0, low = 0; /* bytes at even offsets count 256 times, odd ones once */
+    uint64_t sum = 0;
     Py_ssize_t i = 0;
-    for (; i + 1 < n; i += 2) {
-        high += p[i];
-        low += p[i + 1];
+    for (; i + 4 <= n; i += 4) {
+        uint32_t word;
+        memcpy(&word, p + i, 4);
+        sum += word;
     }
-    if (i < n)
-        high += p[i];
-    return (high << 8) + low;
+    sum = (sum & 0xFFFFFFFFu) + (sum >> 32); /* below 2^33 for any payload under 2^34 bytes */
+#if PY_LITTLE_ENDIAN
+    sum <<= 8;
+#endif
+    for (; i < n; i++) /* the last 0-3 bytes: a byte at an even offset is a word's high byte */
+        sum += (uint64_t)p[i] << ((i & 1) ? 0 : 8);
+    return sum;
 }
 
 static PyObject *frame_pair(long long t, PyObject *frame)
