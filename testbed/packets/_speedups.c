@@ -337,42 +337,30 @@ static PyObject *segment(const unsigned char *template, uint32_t ip_id, uint32_t
     return frame;
 }
 
-static PyObject *tcp_bulk(PyObject *module, PyObject *args)
+/* One direction of a connection: the headers all its plain segments share (TcpSession's ``_End``), and
+ * what it has sent so far. */
+typedef struct {
+    unsigned char tpl[HEADERS]; /* a plain segment's headers, the fields that vary zero */
+    uint64_t ip_base;           /* its IPv4 header's constant words, the 40-byte total length included */
+    uint64_t tcp_base;          /* its pseudo-header's and TCP header's constant words, 20-byte length included */
+    uint64_t addr_sum;          /* both addresses as 32-bit numbers, summed */
+    uint64_t seq, ip_id;        /* the next sequence number and IP id it sends */
+    long long cwnd;             /* its congestion window, in segments */
+} Side;
+
+static inline uint32_t ones_complement(uint64_t sum) { return MOD - (uint32_t)(sum % MOD); }
+
+/* A bulk send of ``bytes[:size]`` from ``snd``, with the receiver's delayed ACKs: slow start from the
+ * sender's window, bursts of at most ``max_burst`` segments. Appends (ts_us, frame) pairs to ``out`` in
+ * the order made; updates both sides; returns the time of the last ACK (``t_us`` when ``size`` is 0), or
+ * -1 with an exception set. */
+static long long bulk_send(PyObject *out, const unsigned char *bytes, Py_ssize_t size, long long mss,
+                           long long max_burst, long long t_us, long long ack_delay, long long turnaround,
+                           long long gap, Side *snd, Side *rcv)
 {
-    (void)module;
-    Py_buffer data, s_tpl, r_tpl;
-    long long mss, cwnd, max_burst, t_us, ack_delay, turnaround, gap;
-    unsigned long long s_ip_base, s_tcp_base, seq, snd_id, r_ip_base, r_tcp_base, rcv_seq, rcv_id;
-    if (!PyArg_ParseTuple(args, "y*LLLLLLLy*KKKKy*KKKK:tcp_bulk", &data, &mss, &cwnd, &max_burst, &t_us,
-                          &ack_delay, &turnaround, &gap, &s_tpl, &s_ip_base, &s_tcp_base, &seq, &snd_id,
-                          &r_tpl, &r_ip_base, &r_tcp_base, &rcv_seq, &rcv_id))
-        return NULL;
-    PyObject *out = NULL;
-    if (s_tpl.len != HEADERS || r_tpl.len != HEADERS) {
-        PyErr_Format(PyExc_ValueError, "tcp_bulk: a header template has %d bytes", HEADERS);
-        goto done;
-    }
-    if (mss <= 0 || max_burst <= 0 || cwnd <= 0) {
-        PyErr_SetString(PyExc_ValueError, "tcp_bulk: mss, cwnd and max_burst must be positive");
-        goto done;
-    }
-    if (mss > 0xFFFF - 40) { /* an IPv4 packet's total length is 16 bits */
-        PyErr_Format(PyExc_ValueError, "tcp_bulk: an MSS of %lld does not fit an IPv4 packet", mss);
-        goto done;
-    }
-    out = PyList_New(0);
-    if (out == NULL)
-        goto done;
-    const unsigned char *bytes = data.buf;
-    const unsigned char *s_t = s_tpl.buf, *r_t = r_tpl.buf;
-    Py_ssize_t size = data.len;
+    uint64_t seq = snd->seq, snd_id = snd->ip_id, rcv_seq = rcv->seq, rcv_id = rcv->ip_id;
+    long long cwnd = snd->cwnd, t_burst = t_us, t_done = t_us;
     Py_ssize_t start = 0;
-    long long t_burst = t_us, t_done = t_us;
-    /* Python ints are unbounded; these stay far below 2**64 (16-bit ids, 32-bit numbers, small bases). */
-    seq &= 0xFFFFFFFFull;
-    rcv_seq &= 0xFFFFFFFFull;
-    snd_id &= 0xFFFFull;
-    rcv_id &= 0xFFFFull;
     while (start < size) {
         cwnd = cwnd < max_burst ? cwnd : max_burst;
         Py_ssize_t end = start + cwnd * mss < size ? start + cwnd * mss : size;
@@ -383,23 +371,23 @@ static PyObject *tcp_bulk(PyObject *module, PyObject *args)
             int last = offset + mss >= size; /* PSH marks the end of what the application handed over */
             uint32_t flags = last ? (PSH_FLAG | ACK_FLAG) : ACK_FLAG;
             uint64_t body = word_sum(bytes + offset, n);
-            uint32_t ip_sum = MOD - (uint32_t)((s_ip_base + (uint64_t)n + snd_id) % MOD);
-            uint32_t tcp_sum = MOD - (uint32_t)((s_tcp_base + (uint64_t)n + seq + rcv_seq + flags + body) % MOD);
-            PyObject *frame = segment(s_t, (uint32_t)snd_id, ip_sum, (uint32_t)seq, (uint32_t)rcv_seq, flags,
+            uint32_t ip_sum = ones_complement(snd->ip_base + (uint64_t)n + snd_id);
+            uint32_t tcp_sum = ones_complement(snd->tcp_base + (uint64_t)n + seq + rcv_seq + flags + body);
+            PyObject *frame = segment(snd->tpl, (uint32_t)snd_id, ip_sum, (uint32_t)seq, (uint32_t)rcv_seq, flags,
                                       tcp_sum, bytes + offset, n);
             if (append_pair(out, t_seg, frame) < 0)
-                goto fail;
+                return -1;
             seq = (seq + (uint64_t)n) & 0xFFFFFFFFull;
             snd_id = (snd_id + 1) & 0xFFFFull;
             unacked++;
             if (unacked == 2 || offset + mss >= end) { /* delayed ACK: every second segment, the burst's last */
                 t_done = t_seg + ack_delay;
-                uint32_t a_ip_sum = MOD - (uint32_t)((r_ip_base + rcv_id) % MOD);
-                uint32_t a_tcp_sum = MOD - (uint32_t)((r_tcp_base + rcv_seq + seq) % MOD);
-                frame = segment(r_t, (uint32_t)rcv_id, a_ip_sum, (uint32_t)rcv_seq, (uint32_t)seq, ACK_FLAG,
+                uint32_t a_ip_sum = ones_complement(rcv->ip_base + rcv_id);
+                uint32_t a_tcp_sum = ones_complement(rcv->tcp_base + ACK_FLAG + rcv_seq + seq);
+                frame = segment(rcv->tpl, (uint32_t)rcv_id, a_ip_sum, (uint32_t)rcv_seq, (uint32_t)seq, ACK_FLAG,
                                 a_tcp_sum, NULL, 0);
                 if (append_pair(out, t_done, frame) < 0)
-                    goto fail;
+                    return -1;
                 rcv_id = (rcv_id + 1) & 0xFFFFull;
                 unacked = 0;
             }
@@ -409,20 +397,248 @@ static PyObject *tcp_bulk(PyObject *module, PyObject *args)
         start = end;
         t_burst = t_done + turnaround;
     }
-    PyObject *result = Py_BuildValue("(NKKKLL)", out, seq, snd_id, rcv_id, cwnd, t_done);
-    out = NULL;
+    snd->seq = seq;
+    snd->ip_id = snd_id;
+    snd->cwnd = cwnd;
+    rcv->ip_id = rcv_id;
+    return t_done;
+}
+
+static int check_mss(const char *who, long long mss)
+{
+    if (mss <= 0) {
+        PyErr_Format(PyExc_ValueError, "%s: the MSS must be positive", who);
+        return -1;
+    }
+    if (mss > 0xFFFF - 40) { /* an IPv4 packet's total length is 16 bits */
+        PyErr_Format(PyExc_ValueError, "%s: an MSS of %lld does not fit an IPv4 packet", who, mss);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *tcp_bulk(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer data, s_tpl, r_tpl;
+    long long mss, cwnd, max_burst, t_us, ack_delay, turnaround, gap;
+    unsigned long long s_ip_base, s_tcp_base, seq, snd_id, r_ip_base, r_tcp_base, rcv_seq, rcv_id;
+    if (!PyArg_ParseTuple(args, "y*LLLLLLLy*KKKKy*KKKK:tcp_bulk", &data, &mss, &cwnd, &max_burst, &t_us,
+                          &ack_delay, &turnaround, &gap, &s_tpl, &s_ip_base, &s_tcp_base, &seq, &snd_id,
+                          &r_tpl, &r_ip_base, &r_tcp_base, &rcv_seq, &rcv_id))
+        return NULL;
+    PyObject *out = NULL, *result = NULL;
+    if (s_tpl.len != HEADERS || r_tpl.len != HEADERS) {
+        PyErr_Format(PyExc_ValueError, "tcp_bulk: a header template has %d bytes", HEADERS);
+        goto done;
+    }
+    if (check_mss("tcp_bulk", mss) < 0)
+        goto done;
+    if (max_burst <= 0 || cwnd <= 0) {
+        PyErr_SetString(PyExc_ValueError, "tcp_bulk: mss, cwnd and max_burst must be positive");
+        goto done;
+    }
+    /* Python ints are unbounded; these stay far below 2**64 (16-bit ids, 32-bit numbers, small bases). */
+    Side snd = {.ip_base = s_ip_base, .tcp_base = s_tcp_base, .seq = seq & 0xFFFFFFFFull,
+                .ip_id = snd_id & 0xFFFFull, .cwnd = cwnd};
+    Side rcv = {.ip_base = r_ip_base, .tcp_base = r_tcp_base, .seq = rcv_seq & 0xFFFFFFFFull,
+                .ip_id = rcv_id & 0xFFFFull};
+    memcpy(snd.tpl, s_tpl.buf, HEADERS);
+    memcpy(rcv.tpl, r_tpl.buf, HEADERS);
+    out = PyList_New(0);
+    if (out == NULL)
+        goto done;
+    long long t_done = bulk_send(out, data.buf, data.len, mss, max_burst, t_us, ack_delay, turnaround, gap,
+                                 &snd, &rcv);
+    if (t_done >= 0 || !PyErr_Occurred())
+        result = Py_BuildValue("(OKKKLL)", out, snd.seq, snd.ip_id, rcv.ip_id, snd.cwnd, t_done);
+done:
+    Py_XDECREF(out);
     PyBuffer_Release(&data);
     PyBuffer_Release(&s_tpl);
     PyBuffer_Release(&r_tpl);
     return result;
+}
 
+/* ------------------------------------------------------------------ whole TCP sessions */
+
+#define SYN_FLAG 0x02u
+#define FIN_FLAG 0x01u
+#define MAX_OPTIONS 40
+
+static uint64_t be32_at(const unsigned char *p)
+{
+    return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+}
+
+/* A side from its addresses, as ``_End`` builds one; ``window`` is its scaled window. */
+static void side_init(Side *s, const unsigned char *src_mac, const unsigned char *dst_mac,
+                      const unsigned char *src_ip, const unsigned char *dst_ip, uint32_t sport, uint32_t dport,
+                      uint32_t ttl, uint32_t window, uint64_t isn, long long cwnd)
+{
+    unsigned char *p = s->tpl;
+    memset(p, 0, HEADERS);
+    memcpy(p, dst_mac, 6);
+    memcpy(p + 6, src_mac, 6);
+    put_be16(p + 12, 0x0800); /* IPv4 */
+    p[14] = 0x45;
+    put_be16(p + 20, 0x4000); /* don't fragment */
+    p[22] = (unsigned char)ttl;
+    p[23] = 6; /* TCP */
+    memcpy(p + 26, src_ip, 4);
+    memcpy(p + 30, dst_ip, 4);
+    put_be16(p + 34, sport);
+    put_be16(p + 36, dport);
+    put_be16(p + 48, window);
+    s->addr_sum = be32_at(src_ip) + be32_at(dst_ip);
+    s->ip_base = 0x4500u + 0x4000u + (ttl << 8 | 6u) + s->addr_sum + 40;
+    s->tcp_base = s->addr_sum + 6u + sport + dport + window + (5u << 12) + 20;
+    s->seq = isn & 0xFFFFFFFFull;
+    s->ip_id = isn >> 16 & 0xFFFFull; /* Linux keeps an IP id per connection; TcpSession starts it so */
+    s->cwnd = cwnd;
+}
+
+/* One segment without payload from ``snd`` (``_emit``): acknowledging ``rcv``'s next byte if ACK is set;
+ * SYNs carry ``options`` and advertise ``syn_window``. */
+static int control(PyObject *out, long long t, Side *snd, const Side *rcv, uint32_t flags, uint32_t syn_window,
+                   const unsigned char *options, Py_ssize_t optlen)
+{
+    uint32_t seq = (uint32_t)snd->seq, ack = flags & ACK_FLAG ? (uint32_t)rcv->seq : 0;
+    uint32_t ip_id = (uint32_t)snd->ip_id;
+    PyObject *frame;
+    if (flags & SYN_FLAG) {
+        Py_ssize_t padded = (optlen + 3) & ~(Py_ssize_t)3, tcp_len = 20 + padded;
+        Py_ssize_t length = 34 + tcp_len < MIN_FRAME ? MIN_FRAME : 34 + tcp_len;
+        frame = PyBytes_FromStringAndSize(NULL, length);
+        if (frame == NULL)
+            return -1;
+        unsigned char *p = (unsigned char *)PyBytes_AS_STRING(frame);
+        memset(p, 0, (size_t)length);
+        memcpy(p, snd->tpl, HEADERS);
+        memcpy(p + HEADERS, options, (size_t)optlen); /* padded with end-of-list (zero) bytes */
+        put_be16(p + 16, (uint32_t)(20 + tcp_len));
+        put_be16(p + 18, ip_id);
+        put_be32(p + 38, seq);
+        put_be32(p + 42, ack);
+        put_be16(p + 46, (uint32_t)(tcp_len / 4) << 12 | flags);
+        put_be16(p + 48, syn_window);
+        /* Summed from the bytes, checksum fields still zero: congruent to the sums ``tcp_frame`` adds up. */
+        put_be16(p + 24, ones_complement(word_sum(p + 14, 20)));
+        put_be16(p + 50, ones_complement(snd->addr_sum + 6u + (uint64_t)tcp_len + word_sum(p + 34, tcp_len)));
+    } else {
+        uint32_t ip_sum = ones_complement(snd->ip_base + ip_id);
+        uint32_t tcp_sum = ones_complement(snd->tcp_base + seq + ack + flags);
+        frame = segment(snd->tpl, ip_id, ip_sum, seq, ack, flags, tcp_sum, NULL, 0);
+    }
+    if (append_pair(out, t, frame) < 0)
+        return -1;
+    snd->ip_id = (snd->ip_id + 1) & 0xFFFFull;
+    snd->seq = (snd->seq + (flags & (SYN_FLAG | FIN_FLAG) ? 1u : 0u)) & 0xFFFFFFFFull;
+    return 0;
+}
+
+/* tcp_session(client, server, windows, timing, syn_options, t_us, rtt_us, sends, close_delay_us, close_by_server)
+ *   -> (frames, t_done)
+ * What TcpSession makes of a handshake at ``t_us``, then each (from_client, data, delay_us) send begun
+ * ``delay_us`` after the previous exchange ended, then a close ``close_delay_us`` after the last one, in
+ * the order made (sorted by time, stably, they are TcpSession's frames). ``client`` and ``server`` are
+ * (mac, ip, port, isn, ttl); ``windows`` (mss, client SYN window, client window, server SYN window,
+ * server window, window scale); ``timing`` (host delay, segment gap, initial cwnd), all in microseconds. */
+static PyObject *tcp_session(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer c_mac, c_ip, s_mac, s_ip, opts;
+    unsigned int c_port, s_port, c_ttl, s_ttl;
+    unsigned long long c_isn, s_isn;
+    long long mss, c_syn_window, c_window, s_syn_window, s_window, wscale, host_delay, gap, initial_cwnd;
+    long long t_us, rtt, close_delay;
+    PyObject *sends;
+    int close_by_server;
+    if (!PyArg_ParseTuple(args, "(y*y*IKI)(y*y*IKI)(LLLLLL)(LLL)y*LLO!Lp:tcp_session", &c_mac, &c_ip, &c_port,
+                          &c_isn, &c_ttl, &s_mac, &s_ip, &s_port, &s_isn, &s_ttl, &mss, &c_syn_window, &c_window,
+                          &s_syn_window, &s_window, &wscale, &host_delay, &gap, &initial_cwnd, &opts, &t_us, &rtt,
+                          &PyList_Type, &sends, &close_delay, &close_by_server))
+        return NULL;
+    PyObject *out = NULL, *result = NULL;
+    if (c_mac.len != 6 || s_mac.len != 6 || c_ip.len != 4 || s_ip.len != 4) {
+        PyErr_SetString(PyExc_ValueError, "tcp_session: a MAC has 6 bytes and an IPv4 address 4");
+        goto done;
+    }
+    if (c_port > 0xFFFF || s_port > 0xFFFF || c_ttl > 0xFF || s_ttl > 0xFF || c_window > 0xFFFF ||
+        s_window > 0xFFFF || c_syn_window > 0xFFFF || s_syn_window > 0xFFFF || c_window < 0 || s_window < 0 ||
+        c_syn_window < 0 || s_syn_window < 0 || wscale < 0 || wscale > 14 || initial_cwnd <= 0) {
+        PyErr_SetString(PyExc_ValueError, "tcp_session: a port, TTL, window, scale or cwnd is out of range");
+        goto done;
+    }
+    if (check_mss("tcp_session", mss) < 0)
+        goto done;
+    if (opts.len > MAX_OPTIONS) {
+        PyErr_Format(PyExc_ValueError, "tcp_session: TCP options take at most %d bytes", MAX_OPTIONS);
+        goto done;
+    }
+    Side client, server;
+    side_init(&client, c_mac.buf, s_mac.buf, c_ip.buf, s_ip.buf, c_port, s_port, c_ttl, (uint32_t)c_window,
+              c_isn, initial_cwnd);
+    side_init(&server, s_mac.buf, c_mac.buf, s_ip.buf, c_ip.buf, s_port, c_port, s_ttl, (uint32_t)s_window,
+              s_isn, initial_cwnd);
+    out = PyList_New(0);
+    if (out == NULL)
+        goto done;
+    /* The handshake: SYN, SYN/ACK one RTT later, the client's ACK a host delay after that. */
+    if (control(out, t_us, &client, &server, SYN_FLAG, (uint32_t)c_syn_window, opts.buf, opts.len) < 0 ||
+        control(out, t_us + rtt, &server, &client, SYN_FLAG | ACK_FLAG, (uint32_t)s_syn_window, opts.buf,
+                opts.len) < 0 ||
+        control(out, t_us + rtt + host_delay, &client, &server, ACK_FLAG, 0, NULL, 0) < 0)
+        goto fail;
+    long long t = t_us + rtt + host_delay;
+    Py_ssize_t count = PyList_GET_SIZE(sends);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *send = PyList_GET_ITEM(sends, i);
+        PyObject *data_obj;
+        int from_client;
+        long long delay;
+        if (!PyTuple_Check(send) || !PyArg_ParseTuple(send, "pOL", &from_client, &data_obj, &delay)) {
+            if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_TypeError, "tcp_session: send %zd: expected (from_client, data, delay_us)", i);
+            }
+            goto fail;
+        }
+        Py_buffer data;
+        if (PyObject_GetBuffer(data_obj, &data, PyBUF_SIMPLE) < 0)
+            goto fail;
+        Side *snd = from_client ? &client : &server, *rcv = from_client ? &server : &client;
+        /* As TcpSession._send: a client segment's ACK is seen one RTT later, a server one's a host delay
+         * later; between bursts the server waits an RTT for the ACK, the client a host delay. Bursts stay
+         * strictly below the receiver's window. */
+        long long receive_window = (from_client ? s_window : c_window) << wscale;
+        long long max_burst = (receive_window - 1) / mss > 1 ? (receive_window - 1) / mss : 1;
+        long long t_done = bulk_send(out, data.buf, data.len, mss, max_burst, t + delay,
+                                     from_client ? rtt : host_delay, from_client ? host_delay : rtt, gap, snd,
+                                     rcv);
+        PyBuffer_Release(&data);
+        if (t_done < 0 && PyErr_Occurred())
+            goto fail;
+        t = t_done;
+    }
+    /* The close: FIN/ACK from one side, the peer's FIN/ACK, the last ACK. */
+    t += close_delay;
+    Side *first = close_by_server ? &server : &client, *second = close_by_server ? &client : &server;
+    long long answer = close_by_server ? host_delay : rtt, last = close_by_server ? rtt : host_delay;
+    if (control(out, t, first, second, FIN_FLAG | ACK_FLAG, 0, NULL, 0) < 0 ||
+        control(out, t + answer, second, first, FIN_FLAG | ACK_FLAG, 0, NULL, 0) < 0 ||
+        control(out, t + answer + last, first, second, ACK_FLAG, 0, NULL, 0) < 0)
+        goto fail;
+    result = Py_BuildValue("(OL)", out, t + answer + last);
 fail:
-    Py_CLEAR(out);
 done:
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&s_tpl);
-    PyBuffer_Release(&r_tpl);
-    return out;
+    Py_XDECREF(out);
+    PyBuffer_Release(&c_mac);
+    PyBuffer_Release(&c_ip);
+    PyBuffer_Release(&s_mac);
+    PyBuffer_Release(&s_ip);
+    PyBuffer_Release(&opts);
+    return result;
 }
 
 /* ------------------------------------------------------------------ a household's pending frames */
@@ -820,6 +1036,8 @@ static PyMethodDef methods[] = {
      "epb_encode(records, interface) -> (times, ends, blob): Enhanced Packet Blocks of (ts_us, frame, comment) records."},
     {"tcp_bulk", tcp_bulk, METH_VARARGS,
      "tcp_bulk(...) -> (frames, seq, snd_id, rcv_id, cwnd, t_done): the segments and ACKs of a bulk TCP send."},
+    {"tcp_session", tcp_session, METH_VARARGS,
+     "tcp_session(...) -> (frames, t_done): a TCP session's handshake, sends and close, as TcpSession makes them."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -193,7 +193,7 @@ class TcpSession:
                 data, mss, self._cwnd[from_client], max_burst, t_us, ack_delay, turnaround, SEGMENT_GAP_US,
                 snd.template, snd._ip_base + 40, snd._tcp_base + 20, self._next_seq[from_client],
                 self._ip_id[from_client],
-                rcv.template, rcv._ip_base + 40, rcv._tcp_base + 20 + ACK, self._next_seq[not from_client],
+                rcv.template, rcv._ip_base + 40, rcv._tcp_base + 20, self._next_seq[not from_client],
                 self._ip_id[not from_client],
             )  # fmt: skip
         else:
@@ -222,7 +222,7 @@ class TcpSession:
         s_eth, s_ip_mid, s_addrs, s_window = snd.bulk
         r_eth, r_ip_mid, r_addrs, r_window = rcv.bulk
         s_ip_base, s_tcp_base = snd._ip_base + 40, snd._tcp_base + 20
-        r_ip_base, r_tcp_base = rcv._ip_base + 40, rcv._tcp_base + 20 + ACK
+        r_ip_base, r_tcp_base = rcv._ip_base + 40, rcv._tcp_base + 20 + ACK  # the ACK flag is in every one
         r_off_flags = 5 << 12 | ACK
         out: list[tuple[int, bytes]] = []
         append = out.append
@@ -292,3 +292,57 @@ class TcpSession:
         self._commit(out)
         self.closed = True
         return t_us
+
+
+_WINDOWS = (CLIENT_SYN_WINDOW, CLIENT_WINDOW, SERVER_SYN_WINDOW, SERVER_WINDOW, WSCALE)
+_TIMING = (HOST_DELAY_US, SEGMENT_GAP_US, INITIAL_CWND)
+_SYN_OPTIONS: dict[int, bytes] = {}
+
+
+def tcp_connection(
+    client_mac: bytes,
+    client_ip: bytes,
+    client_port: int,
+    server_mac: bytes,
+    server_ip: bytes,
+    server_port: int,
+    client_isn: int,
+    server_isn: int,
+    t_us: int,
+    rtt_us: int,
+    sends: list[tuple[bool, bytes, int]],
+    close_delay_us: int,
+    *,
+    mss: int = 1460,
+    client_ttl: int = 64,
+    server_ttl: int = 64,
+    close_by_server: bool = False,
+) -> tuple[list[tuple[int, bytes]], int]:
+    """A whole connection: the handshake at ``t_us``; each ``(from_client, data, delay_us)`` send begun
+    ``delay_us`` after the previous exchange is over; the close ``close_delay_us`` after the last one.
+
+    Returns the ``(ts_us, frame)`` pairs in time order and when the close's last ACK is seen: exactly the
+    frames of the ``TcpSession`` calls this stands for (its reference, below), made in one call of the
+    compiled extension where it is built. Why: a streaming session is seven exchanges, and the Python
+    between them was over a third of its cost (measured on a 101-frame session: 54-56 us through
+    ``TcpSession``, 34-35 us in one call).
+    """
+    native = speedups.native
+    if native is None:
+        session = TcpSession(client_mac, client_ip, client_port, server_mac, server_ip, server_port, client_isn,
+                             server_isn, mss, client_ttl=client_ttl, server_ttl=server_ttl)
+        t = session.handshake(t_us, rtt_us)
+        for from_client, data, delay_us in sends:
+            t = session._send(from_client, data, t + delay_us, rtt_us)
+        t = session.close(t + close_delay_us, rtt_us, by_server=close_by_server)
+        return session.frames, t
+    options = _SYN_OPTIONS.get(mss)
+    if options is None:
+        options = _SYN_OPTIONS[mss] = tcp_syn_options(mss, WSCALE, sack_perm=True)
+    frames, t = native.tcp_session(
+        (client_mac, client_ip, client_port, client_isn, client_ttl),
+        (server_mac, server_ip, server_port, server_isn, server_ttl),
+        (mss, *_WINDOWS), _TIMING, options, t_us, rtt_us, sends, close_delay_us, close_by_server,
+    )  # fmt: skip
+    frames.sort(key=_by_time)  # made exchange by exchange, each burst's ACKs after its segments; stable
+    return frames, t

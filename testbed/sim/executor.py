@@ -469,18 +469,19 @@ class SimExecutor:
         sport = actor.ephemeral_port()
         rtt = self._wan_rtt_us(25.0)
         rng = self.rng
-        session = P.TcpSession(actor.mac, actor.ip, sport, self.router.mac, server_b, step.port,
-                               rng.getrandbits(32), rng.getrandbits(32))
-        ti = session.handshake(t, rtt)
-        ti = session.client_send(P.tls_client_hello(step.domain, rng.randbytes(32), rng.randbytes(32)), ti, rtt)
-        ti = session.server_send(P.tls_server_hello(rng.randbytes(32), rng.randbytes(32)) + P.tls_change_cipher_spec()
-                                 + P.tls_application_data(rng.randint(2400, 3600), rng.getrandbits(16)), ti + 1500, rtt)
-        ti = session.client_send(P.tls_change_cipher_spec() + P.tls_application_data(53, rng.getrandbits(16)), ti, rtt)
-        ti = session.client_send(P.tls_application_stream(step.up_bytes, rng.getrandbits(16)), ti, rtt)
-        ti = session.server_send(P.tls_application_stream(step.down_bytes, rng.getrandbits(16)), ti + 5000, rtt)
-        ti = session.close(ti + 1000, rtt)
-        frames = session.frames
-        frames.sort(key=_by_time)
+        client_isn, server_isn = rng.getrandbits(32), rng.getrandbits(32)
+        # The exchanges in order (the random draws too): hellos, the client's Finished, the request, the
+        # response; each with how long after the previous one it begins.
+        sends = [
+            (True, P.tls_client_hello(step.domain, rng.randbytes(32), rng.randbytes(32)), 0),
+            (False, P.tls_server_hello(rng.randbytes(32), rng.randbytes(32)) + P.tls_change_cipher_spec()
+             + P.tls_application_data(rng.randint(2400, 3600), rng.getrandbits(16)), 1500),
+            (True, P.tls_change_cipher_spec() + P.tls_application_data(53, rng.getrandbits(16)), 0),
+            (True, P.tls_application_stream(step.up_bytes, rng.getrandbits(16)), 0),
+            (False, P.tls_application_stream(step.down_bytes, rng.getrandbits(16)), 5000),
+        ]
+        frames, ti = P.tcp_connection(actor.mac, actor.ip, sport, self.router.mac, server_b, step.port, client_isn,
+                                      server_isn, t, rtt, sends, 1000)
         flow = Flow("tcp", actor.device.ip, sport, server_ip, step.port, frames[0][0], frames[-1][0])
         return Outcome(None, ti - t, frames, [flow])
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testbed.packets import TcpSession, speedups, tls_application_stream
+from testbed.packets import TcpSession, speedups, tcp_connection, tls_application_stream
 from testbed.packets.encoded_frames import EncodedFrames
 from testbed.packets.frame_log import PyFrameLog, merge_encoded, take_merged
 from testbed.packets.pcapng import EpbEncoder
@@ -36,7 +36,7 @@ def native() -> ModuleType:
 
 def test_the_extension_is_built_and_complete(native: ModuleType) -> None:
     # The fixture fails in CI when the extension is missing; built, it must offer every loop the code calls.
-    for name in ("epb_encode", "tcp_bulk", "FrameLog", "merge_encoded", "take_merged"):
+    for name in ("epb_encode", "tcp_bulk", "tcp_session", "FrameLog", "merge_encoded", "take_merged"):
         assert hasattr(native, name), f"testbed.packets._speedups lacks {name}: rebuild it (pip install -e .)"
 
 
@@ -132,6 +132,72 @@ def test_bad_templates_are_refused(native: ModuleType) -> None:
         native.tcp_bulk(b"data", 0, 10, 40, 0, 50, 20_000, 12, bytes(54), 0, 0, 0, 0, bytes(54), 0, 0, 0, 0)
     with pytest.raises(ValueError, match="MSS of 65496 does not fit"):
         native.tcp_bulk(b"data", 65496, 10, 40, 0, 50, 20_000, 12, bytes(54), 0, 0, 0, 0, bytes(54), 0, 0, 0, 0)
+
+
+# ------------------------------------------------------------------ whole TCP connections
+
+CLIENT = (bytes.fromhex("02aabbccddee"), bytes([192, 168, 1, 23]), 50123)
+SERVER = (bytes.fromhex("0211223344ff"), bytes([203, 0, 113, 9]), 443)
+
+
+def _connection(sends: list, mss: int, isns: tuple[int, int], rtt: int, by_server: bool, ttl: int) -> tuple:
+    return tcp_connection(*CLIENT, *SERVER, *isns, 1_700_000_000_000_000, rtt, sends, 1000, mss=mss,
+                          server_ttl=ttl, close_by_server=by_server)
+
+
+def _both_ways(native: ModuleType, *args) -> tuple[tuple, tuple]:
+    fast = _connection(*args)
+    try:
+        speedups.native = None
+        slow = _connection(*args)
+    finally:
+        speedups.native = native
+    return fast, slow
+
+
+send_strategy = st.tuples(st.booleans(), st.integers(0, 40_000), st.integers(0, 6000)).map(
+    lambda s: (s[0], bytes((s[1] * 7 + i * 13) % 251 for i in range(s[1])), s[2]))
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(send_strategy, max_size=5),
+    st.sampled_from([536, 1459, 1460]),
+    st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)),
+    st.integers(0, 300_000),
+    st.booleans(),
+    st.sampled_from([64, 128, 255]),
+)
+def test_whole_connections_are_the_pure_python_frames(native: ModuleType, sends: list, mss: int,
+                                                      isns: tuple[int, int], rtt: int, by_server: bool,
+                                                      ttl: int) -> None:
+    fast, slow = _both_ways(native, sends, mss, isns, rtt, by_server, ttl)
+    assert fast == slow
+    frames, _ = fast
+    assert len(frames) >= 6  # a handshake and a close at least
+    assert [t for t, _ in frames] == sorted(t for t, _ in frames)
+
+
+def test_a_streaming_session_with_wrapping_numbers_is_the_pure_python_frames(native: ModuleType) -> None:
+    hello = bytes(range(256)) * 2
+    stream = tls_application_stream(150_017, 3)
+    sends = [(True, hello, 0), (False, hello[:301], 1500), (True, b"\x14\x03\x03", 0), (False, stream, 5000)]
+    fast, slow = _both_ways(native, sends, 1460, (2**32 - 3, 2**32 - 90_000), 31_000, False, 64)
+    assert len(fast[0]) > 150 and fast == slow
+
+
+def test_bad_connections_are_refused(native: ModuleType) -> None:
+    with pytest.raises(ValueError, match="a MAC has 6 bytes"):
+        tcp_connection(b"\x02", *CLIENT[1:], *SERVER, 1, 2, 0, 100, [], 1000)
+    with pytest.raises(TypeError, match=r"send 1: expected \(from_client, data, delay_us\)"):
+        tcp_connection(*CLIENT, *SERVER, 1, 2, 0, 100, [(True, b"x", 0), (True, b"x")], 1000)
+    with pytest.raises(ValueError, match="the MSS must be positive"):
+        tcp_connection(*CLIENT, *SERVER, 1, 2, 0, 100, [], 1000, mss=0)
+    with pytest.raises(ValueError, match="out of range"):
+        tcp_connection(*CLIENT, *SERVER, 1, 2, 0, 100, [], 1000, server_ttl=256)
+    with pytest.raises(ValueError, match="at most 40"):
+        native.tcp_session((*CLIENT, 1, 64), (*SERVER, 2, 64), (1460, 64240, 502, 65160, 509, 7), (50, 12, 10),
+                           bytes(44), 0, 100, [], 1000, False)
 
 
 # ------------------------------------------------------------------ frame logs and their merge
