@@ -272,35 +272,36 @@ class SimExecutor:
             end = ti + 6_000_000
             flows.append(Flow("tcp", _ip(actor.ip), sport, server_ip, step.port, ti, ti + 3_000_000))
             return Outcome(UploadResult(0, server_ip, len(http_req), 0, "connection timed out"), end - t, frames, flows)
-        session = P.TcpSession(actor.mac, actor.ip, sport, self.router.mac, server_b, step.port, isn,
-                               self.rng.getrandbits(32))
+        server_isn = self.rng.getrandbits(32)
         http_resp = P.http_response(
             response.status, response.reason or "OK",
             [("Content-Type", "application/json"), ("Server", "nginx")], response.body,
         )
-        ti = session.handshake(ti, rtt)
         if step.transport == "tls":
-            ti = self._tls_exchange(session, step.domain, http_req, http_resp, ti, rtt)
+            # TLS 1.3 records add a content-type byte and a 16-byte tag to what they carry.
+            sends = self._tls_sends(step.domain, len(http_req) + 17, len(http_resp) + 17, 2000)
         else:
-            ti = session.client_send(http_req, ti, rtt)
-            ti = session.server_send(http_resp, ti + 2000, rtt)
-        ti = session.close(ti + 500, rtt)
-        frames += session.frames
-        flows.append(Flow("tcp", _ip(actor.ip), sport, server_ip, step.port, session.frames[0][0], session.frames[-1][0]))
+            sends = [(True, http_req, 0), (False, http_resp, 2000)]
+        connection, ti = P.tcp_connection(actor.mac, actor.ip, sport, self.router.mac, server_b, step.port, isn,
+                                          server_isn, ti, rtt, sends, 500)
+        frames += connection
+        flows.append(Flow("tcp", _ip(actor.ip), sport, server_ip, step.port, connection[0][0], connection[-1][0]))
         frames.sort(key=_by_time)
         result = UploadResult(response.status, server_ip, len(http_req), len(http_resp))
         return Outcome(result, ti - t, frames, flows)
 
-    def _tls_exchange(self, session: P.TcpSession, sni: str, request: bytes, response: bytes, ti: int, rtt: int) -> int:
+    def _tls_sends(self, sni: str, up_bytes: int, down_bytes: int, response_delay_us: int) -> list[tuple[bool, bytes, int]]:
+        """A TLS 1.3 session as ``tcp_connection`` sends, the random draws in order: the hellos, the
+        client's Finished, then records of ``up_bytes`` out and, ``response_delay_us`` later, ``down_bytes`` in."""
         rng = self.rng
-        ti = session.client_send(P.tls_client_hello(sni, rng.randbytes(32), rng.randbytes(32)), ti, rtt)
-        server_flight = (P.tls_server_hello(rng.randbytes(32), rng.randbytes(32)) + P.tls_change_cipher_spec()
-                         + P.tls_application_data(rng.randint(2400, 3600), rng.getrandbits(16)))
-        ti = session.server_send(server_flight, ti + 1500, rtt)
-        ti = session.client_send(P.tls_change_cipher_spec() + P.tls_application_data(53, rng.getrandbits(16)), ti, rtt)
-        # TLS 1.3 records add a content-type byte and a 16-byte tag to what they carry.
-        ti = session.client_send(P.tls_application_stream(len(request) + 17, rng.getrandbits(16)), ti, rtt)
-        return session.server_send(P.tls_application_stream(len(response) + 17, rng.getrandbits(16)), ti + 2000, rtt)
+        return [
+            (True, P.tls_client_hello(sni, rng.randbytes(32), rng.randbytes(32)), 0),
+            (False, P.tls_server_hello(rng.randbytes(32), rng.randbytes(32)) + P.tls_change_cipher_spec()
+             + P.tls_application_data(rng.randint(2400, 3600), rng.getrandbits(16)), 1500),
+            (True, P.tls_change_cipher_spec() + P.tls_application_data(53, rng.getrandbits(16)), 0),
+            (True, P.tls_application_stream(up_bytes, rng.getrandbits(16)), 0),
+            (False, P.tls_application_stream(down_bytes, rng.getrandbits(16)), response_delay_us),
+        ]
 
     def _dns_exchange(self, actor: Node, name: str, ti: int, frames: list, flows: list) -> int:
         router = self.router
@@ -470,16 +471,7 @@ class SimExecutor:
         rtt = self._wan_rtt_us(25.0)
         rng = self.rng
         client_isn, server_isn = rng.getrandbits(32), rng.getrandbits(32)
-        # The exchanges in order (the random draws too): hellos, the client's Finished, the request, the
-        # response; each with how long after the previous one it begins.
-        sends = [
-            (True, P.tls_client_hello(step.domain, rng.randbytes(32), rng.randbytes(32)), 0),
-            (False, P.tls_server_hello(rng.randbytes(32), rng.randbytes(32)) + P.tls_change_cipher_spec()
-             + P.tls_application_data(rng.randint(2400, 3600), rng.getrandbits(16)), 1500),
-            (True, P.tls_change_cipher_spec() + P.tls_application_data(53, rng.getrandbits(16)), 0),
-            (True, P.tls_application_stream(step.up_bytes, rng.getrandbits(16)), 0),
-            (False, P.tls_application_stream(step.down_bytes, rng.getrandbits(16)), 5000),
-        ]
+        sends = self._tls_sends(step.domain, step.up_bytes, step.down_bytes, 5000)
         frames, ti = P.tcp_connection(actor.mac, actor.ip, sport, self.router.mac, server_b, step.port, client_isn,
                                       server_isn, t, rtt, sends, 1000)
         flow = Flow("tcp", actor.device.ip, sport, server_ip, step.port, frames[0][0], frames[-1][0])
