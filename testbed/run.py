@@ -133,7 +133,7 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
                 writer = None
                 if not split_capture:
                     path = run.path(rundir.CAPTURE)
-                    capture = stack.enter_context(open(path, "wb") if sharded else DirectFile(path))  # noqa: SIM115
+                    capture = stack.enter_context(open(path, "wb") if sharded else DirectFile(path, hash=True))  # noqa: SIM115
                     writer = PcapngWriter(capture, [("lan", 1)])
                 capture_dir = run.path("capture") if split_capture else None
                 for chunk in simulate(scenario, households, db, workers=workers, transport=transport,

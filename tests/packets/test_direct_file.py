@@ -4,6 +4,7 @@ and through it where the filesystem refuses direct I/O."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 from pathlib import Path
 
@@ -36,6 +37,28 @@ def test_the_file_holds_exactly_what_was_written(tmp_path_factory, steps: list, 
     with DirectFile(path, buffer_size=2 * ALIGN) as f:
         expected = _apply(f, steps, seed)
     assert path.read_bytes() == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(ops, st.integers(0, 250), st.lists(st.integers(0, 24), max_size=3))
+def test_the_sha256_it_keeps_is_that_of_the_bytes_written(tmp_path_factory, steps: list, seed: int,
+                                                          asks: list[int]) -> None:
+    path = tmp_path_factory.mktemp("direct") / "capture.bin"
+    with DirectFile(path, buffer_size=2 * ALIGN, hash=True) as f:
+        written = b""
+        for k, step in enumerate(steps):
+            written += _apply(f, [step], seed + k)
+            if k in asks:  # asked midway: the staged bytes count, and writing goes on unharmed
+                assert f.sha256() == hashlib.sha256(written).hexdigest()
+        assert f.sha256() == hashlib.sha256(written).hexdigest()
+    assert f.sha256() == hashlib.sha256(path.read_bytes()).hexdigest() == hashlib.sha256(written).hexdigest()
+
+
+def test_a_file_opened_without_hash_keeps_no_sha256(tmp_path: Path) -> None:
+    with DirectFile(tmp_path / "capture.bin") as f:
+        assert not f.hashes
+        with pytest.raises(ValueError, match="without hash=True"):
+            f.sha256()
 
 
 def test_a_flush_puts_every_byte_in_the_file_and_writing_goes_on(tmp_path: Path) -> None:

@@ -148,3 +148,26 @@ def test_written_capture_is_released_to_the_kernel_behind_the_writer(tmp_path, m
         assert covered >= len(data) - 2048 - 4096, how  # everything but the lag and one step
         assert all(b2 > b1 for (_, b1), (_, b2) in zip(hints, hints[1:], strict=False)), how  # moving on
         assert hints[0][0] == 0
+
+
+def test_a_capture_hashed_by_its_direct_file_has_the_bytes_and_digest_of_one_hashed_by_the_writer(tmp_path) -> None:
+    import hashlib
+
+    from testbed.packets.direct_file import ALIGN, DirectFile
+
+    records = [(t, bytes(60 + t % 1400), f"label-{t}") for t in range(600)]
+    with PcapngWriter(tmp_path / "plain.pcapng") as plain:
+        for i in range(0, 600, 25):
+            plain.write_many(records[i:i + 25])
+        expected = plain.sha256()
+    with DirectFile(tmp_path / "direct.pcapng", buffer_size=16 * ALIGN, hash=True) as f:
+        writer = PcapngWriter(f)
+        for i in range(0, 600, 25):
+            writer.write_many(records[i:i + 25])
+            if i == 300:
+                assert writer.sha256() == hashlib.sha256((tmp_path / "plain.pcapng").read_bytes()[:writer.bytes_written]).hexdigest()
+        digest = writer.sha256()
+        writer.close()
+    assert (tmp_path / "direct.pcapng").read_bytes() == (tmp_path / "plain.pcapng").read_bytes()
+    assert digest == expected == hashlib.sha256((tmp_path / "direct.pcapng").read_bytes()).hexdigest()
+    assert writer.bytes_written == (tmp_path / "direct.pcapng").stat().st_size
