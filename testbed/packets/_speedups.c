@@ -537,11 +537,39 @@ static int control(PyObject *out, long long t, Side *snd, const Side *rcv, uint3
     return 0;
 }
 
+/* Sort a list of (ts_us, frame) pairs by time, stably, in place. An insertion sort: the pairs come
+ * nearly in order (a burst's ACKs a few segments late), so it moves few. -1 if out of memory. */
+static int sort_pairs_by_time(PyObject *list)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    PyObject **items = ((PyListObject *)list)->ob_item;
+    long long *times = PyMem_Malloc(sizeof(long long) * (size_t)(n ? n : 1));
+    if (times == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) /* pairs this module made: the time is an int */
+        times[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(items[i], 0));
+    for (Py_ssize_t i = 1; i < n; i++) {
+        long long t = times[i];
+        PyObject *item = items[i];
+        Py_ssize_t j = i;
+        for (; j > 0 && times[j - 1] > t; j--) { /* strictly later ones only: ties keep their order */
+            times[j] = times[j - 1];
+            items[j] = items[j - 1];
+        }
+        times[j] = t;
+        items[j] = item;
+    }
+    PyMem_Free(times);
+    return 0;
+}
+
 /* tcp_session(client, server, windows, timing, syn_options, t_us, rtt_us, sends, close_delay_us, close_by_server)
  *   -> (frames, t_done)
  * What TcpSession makes of a handshake at ``t_us``, then each (from_client, data, delay_us) send begun
- * ``delay_us`` after the previous exchange ended, then a close ``close_delay_us`` after the last one, in
- * the order made (sorted by time, stably, they are TcpSession's frames). ``client`` and ``server`` are
+ * ``delay_us`` after the previous exchange ended, then a close ``close_delay_us`` after the last one,
+ * sorted by time (stably: the order TcpSession gives them). ``client`` and ``server`` are
  * (mac, ip, port, isn, ttl); ``windows`` (mss, client SYN window, client window, server SYN window,
  * server window, window scale); ``timing`` (host delay, segment gap, initial cwnd), all in microseconds. */
 static PyObject *tcp_session(PyObject *module, PyObject *args)
@@ -627,7 +655,7 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
     long long answer = close_by_server ? host_delay : rtt, last = close_by_server ? rtt : host_delay;
     if (control(out, t, first, second, FIN_FLAG | ACK_FLAG, 0, NULL, 0) < 0 ||
         control(out, t + answer, second, first, FIN_FLAG | ACK_FLAG, 0, NULL, 0) < 0 ||
-        control(out, t + answer + last, first, second, ACK_FLAG, 0, NULL, 0) < 0)
+        control(out, t + answer + last, first, second, ACK_FLAG, 0, NULL, 0) < 0 || sort_pairs_by_time(out) < 0)
         goto fail;
     result = Py_BuildValue("(OL)", out, t + answer + last);
 fail:

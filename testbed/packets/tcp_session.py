@@ -344,5 +344,4 @@ def tcp_connection(
         (server_mac, server_ip, server_port, server_isn, server_ttl),
         (mss, *_WINDOWS), _TIMING, options, t_us, rtt_us, sends, close_delay_us, close_by_server,
     )  # fmt: skip
-    frames.sort(key=_by_time)  # made exchange by exchange, each burst's ACKs after its segments; stable
     return frames, t
