@@ -133,7 +133,10 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
                 writer = None
                 if not split_capture:
                     path = run.path(rundir.CAPTURE)
-                    capture = stack.enter_context(open(path, "wb") if sharded else DirectFile(path, hash=True))  # noqa: SIM115
+                    # One process hashes the capture on the file's writer thread; with workers, the writer
+                    # hashes it (reading back what they wrote into the room it reserved for them).
+                    capture = stack.enter_context(
+                        open(path, "wb") if sharded else DirectFile(path, hash=workers == 1))  # noqa: SIM115
                     writer = PcapngWriter(capture, [("lan", 1)])
                 capture_dir = run.path("capture") if split_capture else None
                 for chunk in simulate(scenario, households, db, workers=workers, transport=transport,

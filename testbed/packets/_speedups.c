@@ -160,6 +160,10 @@ typedef struct {
     int64_t *tp;
     uint64_t *ep;
     unsigned char *out;
+    /* Or, for take_merged_into, no arrays: the blocks go straight into a sink's staging buffers. */
+    PyObject *sink;
+    Py_buffer room; /* the sink's free room, while held (room.obj set) */
+    Py_ssize_t used;  /* bytes put into it */
 } Output;
 
 /* Release an output not handed over. */
@@ -231,7 +235,7 @@ static PyObject *epb_encode(PyObject *module, PyObject *args)
     if (rs == NULL)
         return PyErr_NoMemory();
     Py_ssize_t total = 0;
-    Output o;
+    Output o = {0};
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_ssize_t size;
         if (read_record(PyList_GET_ITEM(records, i), i, &rs[i]) < 0 ||
@@ -795,6 +799,53 @@ static void sift_down(Py_ssize_t *heap, Py_ssize_t size, const Source *src, Py_s
 
 /* Copy the ``k`` sources' items into ``o`` (sized for all of them) merged by capture time, ties in source
  * order: a heap of sources, each giving the run of its items that go before every other source's next. */
+/* ------------------------------------------------------------------ writing into a sink's buffers */
+
+/* Hand the bytes put into the held room over (``sink.staged(n)``) and let the room go. */
+static int sink_hand_over(Output *o)
+{
+    if (o->room.obj == NULL)
+        return 0;
+    PyBuffer_Release(&o->room);
+    PyObject *r = PyObject_CallMethod(o->sink, "staged", "n", o->used);
+    o->used = 0;
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Copy ``size`` bytes into the sink's staging room, asking for more room (``sink.staging()``, a writable
+ * buffer) whenever it is full: a block may be split across two buffers, the file is a stream. */
+static int sink_put(Output *o, const unsigned char *block, Py_ssize_t size)
+{
+    while (size > 0) {
+        if (o->room.obj != NULL && o->used == o->room.len && sink_hand_over(o) < 0)
+            return -1;
+        if (o->room.obj == NULL) {
+            PyObject *view = PyObject_CallMethod(o->sink, "staging", NULL);
+            if (view == NULL)
+                return -1;
+            int rc = PyObject_GetBuffer(view, &o->room, PyBUF_WRITABLE);
+            Py_DECREF(view);
+            if (rc < 0)
+                return -1;
+            if (o->room.len <= 0) {
+                PyBuffer_Release(&o->room);
+                PyErr_SetString(PyExc_ValueError, "take_merged_into: the sink's staging() gave no room");
+                return -1;
+            }
+            o->used = 0;
+        }
+        Py_ssize_t take = o->room.len - o->used < size ? o->room.len - o->used : size;
+        memcpy((unsigned char *)o->room.buf + o->used, block, (size_t)take);
+        o->used += take;
+        block += take;
+        size -= take;
+    }
+    return 0;
+}
+
 static int merge_sources(Source *src, Py_ssize_t k, Output *o)
 {
     Py_ssize_t *heap = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(k ? k : 1));
@@ -823,6 +874,13 @@ static int merge_sources(Source *src, Py_ssize_t k, Output *o)
         }
         for (Py_ssize_t i = s->next; i < stop; i++) {
             const Item *it = &s->items[i];
+            if (o->sink != NULL) {
+                if (sink_put(o, it->block, it->size) < 0) {
+                    PyMem_Free(heap);
+                    return -1;
+                }
+                continue;
+            }
             memcpy(o->out + offset, it->block, (size_t)it->size);
             offset += it->size;
             o->tp[written] = it->t;
@@ -896,13 +954,15 @@ static void keep_the_rest(FrameLog *self, long long until, int final)
 }
 
 /* The frames before ``until`` (all if ``final``) of every log in ``logs`` (FrameLogs, checked by the
- * caller), merged by capture time, ties in log order then arrival order. On an error no log is changed. */
-static PyObject *take_from(FrameLog **logs, Py_ssize_t k, long long until, int final)
+ * caller), merged by capture time, ties in log order then arrival order: as (times, ends, blob), or,
+ * given a ``sink``, copied into its staging buffers and counted, (frames, bytes). On an error no log is
+ * changed. */
+static PyObject *take_from(FrameLog **logs, Py_ssize_t k, long long until, int final, PyObject *sink)
 {
     Py_ssize_t frames = 0, total = 0;
     Source *src = PyMem_Calloc((size_t)(k ? k : 1), sizeof(Source));
     PyObject *result = NULL;
-    Output o;
+    Output o = {.sink = sink};
     if (src == NULL)
         return PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < k; i++) {
@@ -912,15 +972,17 @@ static PyObject *take_from(FrameLog **logs, Py_ssize_t k, long long until, int f
         frames += src[i].count;
         total += size;
     }
-    if (output_new(&o, frames, total) < 0)
+    if (sink == NULL && output_new(&o, frames, total) < 0)
         goto done;
-    if (merge_sources(src, k, &o) < 0) {
+    if (merge_sources(src, k, &o) < 0 || (sink != NULL && sink_hand_over(&o) < 0)) {
+        if (o.room.obj != NULL)
+            PyBuffer_Release(&o.room);
         output_drop(&o);
         goto done;
     }
     for (Py_ssize_t i = 0; i < k; i++)
         keep_the_rest(logs[i], until, final);
-    result = output_result(&o);
+    result = sink == NULL ? output_result(&o) : Py_BuildValue("(nn)", frames, total);
 
 done:
     for (Py_ssize_t i = 0; i < k; i++) /* zeroed by calloc where not made */
@@ -937,7 +999,7 @@ static PyObject *frame_log_take(FrameLog *self, PyObject *args)
     int final;
     if (!PyArg_ParseTuple(args, "Lp:take", &until, &final))
         return NULL;
-    return take_from(&self, 1, until, final);
+    return take_from(&self, 1, until, final, NULL);
 }
 
 static Py_ssize_t frame_log_len(FrameLog *self) { return self->count; }
@@ -978,7 +1040,7 @@ static PyObject *merge_encoded(PyObject *module, PyObject *args)
     Py_buffer *views = PyMem_Calloc((size_t)(k ? k : 1) * 3, sizeof(Py_buffer)); /* times, ends, blob */
     Source *src = PyMem_Calloc((size_t)(k ? k : 1), sizeof(Source));
     PyObject *result = NULL;
-    Output o;
+    Output o = {0};
     if (views == NULL || src == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -1036,6 +1098,19 @@ done:
  * capture time with ties in the order of ``logs``, copied straight from the logs into one output (the
  * same bytes as merge_encoded over the logs' takes, with one copy of every block instead of two). On an
  * error no log is changed. */
+/* The logs of a list, checked to be FrameLogs, as a new tuple (held while Python code may run). */
+static PyObject *frame_logs(PyObject *list)
+{
+    Py_ssize_t k = PyList_GET_SIZE(list);
+    for (Py_ssize_t i = 0; i < k; i++) {
+        if (!PyObject_TypeCheck(PyList_GET_ITEM(list, i), &FrameLogType)) {
+            PyErr_Format(PyExc_TypeError, "log %zd: expected a FrameLog", i);
+            return NULL;
+        }
+    }
+    return PyList_AsTuple(list);
+}
+
 static PyObject *take_merged(PyObject *module, PyObject *args)
 {
     (void)module;
@@ -1044,15 +1119,35 @@ static PyObject *take_merged(PyObject *module, PyObject *args)
     int final;
     if (!PyArg_ParseTuple(args, "O!Lp:take_merged", &PyList_Type, &list, &until, &final))
         return NULL;
-    Py_ssize_t k = PyList_GET_SIZE(list);
-    for (Py_ssize_t i = 0; i < k; i++) {
-        if (!PyObject_TypeCheck(PyList_GET_ITEM(list, i), &FrameLogType)) {
-            PyErr_Format(PyExc_TypeError, "log %zd: expected a FrameLog", i);
-            return NULL;
-        }
-    }
-    /* The list holds the logs, and nothing below runs Python code: the borrowed items stay valid. */
-    return take_from((FrameLog **)PySequence_Fast_ITEMS(list), k, until, final);
+    PyObject *logs = frame_logs(list);
+    if (logs == NULL)
+        return NULL;
+    PyObject *result = take_from((FrameLog **)PySequence_Fast_ITEMS(logs), PyTuple_GET_SIZE(logs), until, final,
+                                 NULL);
+    Py_DECREF(logs);
+    return result;
+}
+
+/* take_merged_into(logs, until_us, final, sink) -> (frames, bytes): what take_merged gives, copied
+ * straight into ``sink``'s staging buffers (``sink.staging()`` gives writable room, ``sink.staged(n)``
+ * is told how much was put there), which saves copying a window's blocks once more. */
+static PyObject *take_merged_into(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *list, *sink;
+    long long until;
+    int final;
+    if (!PyArg_ParseTuple(args, "O!LpO:take_merged_into", &PyList_Type, &list, &until, &final, &sink))
+        return NULL;
+    PyObject *logs = frame_logs(list);
+    if (logs == NULL)
+        return NULL;
+    Py_INCREF(sink);
+    PyObject *result = take_from((FrameLog **)PySequence_Fast_ITEMS(logs), PyTuple_GET_SIZE(logs), until, final,
+                                 sink);
+    Py_DECREF(sink);
+    Py_DECREF(logs);
+    return result;
 }
 
 static PyMethodDef methods[] = {
@@ -1060,6 +1155,8 @@ static PyMethodDef methods[] = {
      "merge_encoded(parts) -> (times, ends, blob): (times, ends, blob) parts merged by capture time, ties in part order."},
     {"take_merged", take_merged, METH_VARARGS,
      "take_merged(logs, until_us, final) -> (times, ends, blob): the FrameLogs' takes, merged by capture time."},
+    {"take_merged_into", take_merged_into, METH_VARARGS,
+     "take_merged_into(logs, until_us, final, sink) -> (frames, bytes): take_merged's blocks put into sink's buffers."},
     {"epb_encode", epb_encode, METH_VARARGS,
      "epb_encode(records, interface) -> (times, ends, blob): Enhanced Packet Blocks of (ts_us, frame, comment) records."},
     {"tcp_bulk", tcp_bulk, METH_VARARGS,

@@ -95,12 +95,34 @@ class DirectFile:
             self._used += take
             done += take
             if self._used == self._size:
-                self._wait()  # the other buffer is written out: it can be filled again
-                self._pending = self._writer.submit(self._hash_and_write, view, self._size, self._offset)
-                self._offset += self._size
-                self._current ^= 1
-                self._used = 0
+                self._hand_over()
         return n
+
+    def staging(self) -> memoryview:
+        """The free room of the buffer being filled (never empty), for a producer to write into directly
+        (``staged`` is then told how much it put there): one copy fewer than ``write``."""
+        if self.closed:
+            raise ValueError(f"{self.name}: write to a closed file")
+        return self._views[self._current][self._used:]
+
+    def staged(self, n: int) -> None:
+        """``n`` bytes were put at the start of the room ``staging`` gave."""
+        if self.closed:
+            raise ValueError(f"{self.name}: write to a closed file")
+        if not 0 <= n <= self._size - self._used:
+            raise ValueError(f"{self.name}: {n} bytes staged, but the room held {self._size - self._used}")
+        self._used += n
+        if self._used == self._size:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """The full buffer goes to the background writer; the other one, once written out, is filled next."""
+        self._wait()
+        view = self._views[self._current]
+        self._pending = self._writer.submit(self._hash_and_write, view, self._size, self._offset)
+        self._offset += self._size
+        self._current ^= 1
+        self._used = 0
 
     def _wait(self) -> None:
         pending, self._pending = self._pending, None

@@ -76,6 +76,34 @@ def take_merged(logs: list[FrameLogLike], until_us: int, final: bool) -> Encoded
     return merge_encoded([EncodedFrames.from_raw(log.take(until_us, final)) for log in logs])
 
 
+class Staging(Protocol):
+    """Where ``take_merged_into`` puts blocks: a ``DirectFile``'s staging buffers."""
+
+    def staging(self) -> memoryview: ...
+    def staged(self, n: int) -> None: ...
+
+
+def take_merged_into(logs: list[FrameLogLike], until_us: int, final: bool, sink: Staging) -> tuple[int, int]:
+    """What ``take_merged`` gives, put straight into ``sink``'s buffers; returns (frames, bytes).
+
+    The compiled logs' blocks are copied once, from their buffers into the sink's: a window's blocks are
+    not gathered in memory first (measured at 1000 household-hours: that copy took 3% of a run).
+    """
+    native = speedups.native
+    if native is not None and all(type(log) is native.FrameLog for log in logs):
+        return native.take_merged_into(logs, until_us, final, sink)
+    frames = take_merged(logs, until_us, final)
+    data = memoryview(frames.blob)
+    done = 0
+    while done < len(data):
+        room = sink.staging()
+        n = min(len(room), len(data) - done)
+        room[:n] = data[done:done + n]
+        sink.staged(n)
+        done += n
+    return len(frames), len(data)
+
+
 def merge_encoded(parts: list[EncodedFrames]) -> EncodedFrames:
     """``parts`` (blocks in memory, each in capture order) merged by capture time; ties in part order."""
     parts = [p for p in parts if len(p)]

@@ -226,6 +226,19 @@ class PcapngWriter:
             self._write(view[start:start + _SLICE])
         self.frames_written += len(frames)
 
+    def write_logs(self, logs: list, until_us: int, final: bool) -> None:
+        """Write the frames of frame ``logs`` before ``until_us`` (all if ``final``), merged by capture time
+        as ``take_merged`` gives them: straight into the staging buffers of a ``DirectFile`` that hashes
+        what it writes, else through ``write_blocks``."""
+        from .frame_log import take_merged, take_merged_into  # frame_log builds on this module
+
+        if self._sha256 is None:  # the file is a DirectFile that hashes: nothing for this writer to see
+            frames, size = take_merged_into(logs, until_us, final, self._file)  # type: ignore[arg-type]
+            self.frames_written += frames
+            self.bytes_written += size
+        else:
+            self.write_blocks(take_merged(logs, until_us, final))
+
     @property
     def path(self) -> str:
         """The path of the file written (others write into it after ``reserve``; it is read to hash)."""
@@ -236,6 +249,7 @@ class PcapngWriter:
 
         Ties keep the order of ``parts``, as a stable sort of their concatenation would.
         """
+        self._refuse_others_bytes("write_encoded")
         self._file.flush()  # blocks may be copied into the file's descriptor behind the buffer
         written = write_merged(parts, self._file)
         self.bytes_written += written
@@ -247,11 +261,16 @@ class PcapngWriter:
         Returns where each part's runs go (see ``encoded_frames.place``). The file is written at those
         offsets by other processes from now on, so this writer writes no frames itself after a reserve.
         """
+        self._refuse_others_bytes("reserve")
         self._file.flush()
         placements, end = place(parts, self.bytes_written)
         self.frames_written += sum(len(p) for p in parts)
         self.bytes_written = end
         return placements
+
+    def _refuse_others_bytes(self, what: str) -> None:
+        if self._sha256 is None:  # the file would miss the bytes written behind it, and hash them wrong
+            raise ValueError(f"{what}: bytes written by others cannot be hashed by the file; open it with hash=False")
 
     def hash_through(self, offset: int) -> None:
         """Hash the file up to ``offset``, reading back what others wrote into reserved room.

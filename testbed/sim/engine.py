@@ -90,14 +90,18 @@ def collector_transport(collector_db: Path | None) -> Transport | None:
 
 
 def shard_chunks(scenario: Scenario, households: list[Household], transport: Transport | None,
-                 window: int) -> Iterator[Chunk]:
-    """Run ``households`` together, yielding one merged chunk per window until the scenario ends."""
+                 window: int, capture: PcapngWriter | None = None) -> Iterator[Chunk]:
+    """Run ``households`` together, yielding one merged chunk per window until the scenario ends.
+
+    With ``capture``, each window's frames are written there before its chunk is yielded, and the
+    chunks carry none.
+    """
     with fewer_collections():
-        yield from _shard_windows(scenario, households, transport, window)
+        yield from _shard_windows(scenario, households, transport, window, capture)
 
 
 def _shard_windows(scenario: Scenario, households: list[Household], transport: Transport | None,
-                   window: int) -> Iterator[Chunk]:
+                   window: int, capture: PcapngWriter | None = None) -> Iterator[Chunk]:
     cids = CommunityIds()
     sims = [HouseholdSim(scenario, h, transport, cids) for h in households]
     trim = _heap_trimmer()
@@ -109,7 +113,10 @@ def _shard_windows(scenario: Scenario, households: list[Household], transport: T
         t = min(t + window, end)
         final = t >= end
         chunk = merge_chunks([s.advance(t, final) for s in sims])
-        chunk.parts = [take_frames(sims, t, final)]
+        if capture is not None:
+            capture.write_logs([s.log for s in sims], t, final)
+        else:
+            chunk.parts = [take_frames(sims, t, final)]
         chunk.cycles = sum(s.cycles for s in sims)
         chunk.until_us = t
         yield chunk
@@ -197,7 +204,7 @@ def simulate(scenario: Scenario, households: list[Household], collector_db: Path
     """Yield the run's chunks in capture order (``chunk.until_us`` tells how far the run got).
 
     In one process the SDK uploads through ``transport`` (default: a collector app on
-    ``collector_db``); worker processes each open their own collector app on the same database, and
+    ``collector_db``), and the frames go straight into ``capture`` when given; worker processes each open their own collector app on the same database, and
     write their frames straight into the file of ``capture`` (a writer on a real file), where the
     writer reserves room for them: their chunks carry no frames.
     With ``executor`` (a Dask client or a process pool, see ``testbed.distributed``) the shards run
@@ -214,7 +221,7 @@ def simulate(scenario: Scenario, households: list[Household], collector_db: Path
     shards = split(households, workers)
     if len(shards) == 1:
         transport = transport or collector_transport(collector_db)
-        yield from shard_chunks(scenario, households, transport, window)
+        yield from shard_chunks(scenario, households, transport, window, capture)
         return
     if capture is None:
         raise RunError("a run with several workers needs the capture's writer")

@@ -54,6 +54,29 @@ def test_the_sha256_it_keeps_is_that_of_the_bytes_written(tmp_path_factory, step
     assert f.sha256() == hashlib.sha256(path.read_bytes()).hexdigest() == hashlib.sha256(written).hexdigest()
 
 
+def test_bytes_put_into_its_staging_room_are_written_like_writes(tmp_path: Path) -> None:
+    path = tmp_path / "capture.bin"
+    data = bytes(i % 251 for i in range(5 * ALIGN + 123))
+    with DirectFile(path, buffer_size=2 * ALIGN, hash=True) as f:
+        f.write(data[:100])
+        done = 100
+        while done < len(data):
+            room = f.staging()
+            assert 0 < len(room) <= 2 * ALIGN
+            n = min(len(room), len(data) - done, 3000)  # not always filling it
+            room[:n] = data[done:done + n]
+            f.staged(n)
+            done += n
+        with pytest.raises(ValueError, match="bytes staged, but the room held"):
+            f.staged(2 * ALIGN + 1)
+        digest = f.sha256()
+    assert path.read_bytes() == data and digest == hashlib.sha256(data).hexdigest()
+    with pytest.raises(ValueError, match="closed"):
+        f.staging()
+    with pytest.raises(ValueError, match="closed"):
+        f.staged(0)
+
+
 def test_a_file_opened_without_hash_keeps_no_sha256(tmp_path: Path) -> None:
     with DirectFile(tmp_path / "capture.bin") as f:
         assert not f.hashes

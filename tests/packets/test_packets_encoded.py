@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -171,3 +172,15 @@ def test_a_capture_hashed_by_its_direct_file_has_the_bytes_and_digest_of_one_has
     assert (tmp_path / "direct.pcapng").read_bytes() == (tmp_path / "plain.pcapng").read_bytes()
     assert digest == expected == hashlib.sha256((tmp_path / "direct.pcapng").read_bytes()).hexdigest()
     assert writer.bytes_written == (tmp_path / "direct.pcapng").stat().st_size
+
+
+def test_a_file_that_hashes_itself_refuses_bytes_written_behind_it(tmp_path) -> None:
+    from testbed.packets.direct_file import DirectFile
+
+    with DirectFile(tmp_path / "capture.pcapng", hash=True) as f:
+        writer = PcapngWriter(f)
+        part = EpbEncoder().encode([(1, bytes(60), "x")])
+        with pytest.raises(ValueError, match="reserve: bytes written by others"):
+            writer.reserve([part])
+        with pytest.raises(ValueError, match="write_encoded: bytes written by others"):
+            writer.write_encoded([part])

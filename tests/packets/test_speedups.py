@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from testbed.packets import TcpSession, speedups, tcp_connection, tls_application_stream
+from testbed.packets.direct_file import ALIGN, DirectFile
 from testbed.packets.encoded_frames import EncodedFrames
-from testbed.packets.frame_log import PyFrameLog, merge_encoded, take_merged
+from testbed.packets.frame_log import PyFrameLog, merge_encoded, take_merged, take_merged_into
 from testbed.packets.pcapng import EpbEncoder
 
 REQUIRE = os.environ.get("CI") == "true" or os.environ.get("TESTBED_REQUIRE_SPEEDUPS") == "1"
@@ -36,7 +37,8 @@ def native() -> ModuleType:
 
 def test_the_extension_is_built_and_complete(native: ModuleType) -> None:
     # The fixture fails in CI when the extension is missing; built, it must offer every loop the code calls.
-    for name in ("epb_encode", "tcp_bulk", "tcp_session", "FrameLog", "merge_encoded", "take_merged"):
+    for name in ("epb_encode", "tcp_bulk", "tcp_session", "FrameLog", "merge_encoded", "take_merged",
+                 "take_merged_into"):
         assert hasattr(native, name), f"testbed.packets._speedups lacks {name}: rebuild it (pip install -e .)"
 
 
@@ -240,6 +242,65 @@ def test_logs_taken_together_give_what_each_take_merged_gives(native: ModuleType
     # What was not taken stays in each log, as it does in the pure-Python ones.
     assert [len(f) for f in fast] == [len(s) for s in slow]
     assert [f.take(0, True) for f in fast] == [s.take(0, True) for s in slow]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.lists(st.tuples(times_strategy, st.binary(min_size=1, max_size=3000)),
+                                            max_size=6), label_strategy), max_size=4), max_size=5),
+       times_strategy, st.booleans(), st.integers(0, 3))
+def test_logs_taken_into_a_direct_file_write_what_take_merged_gives(tmp_path_factory, native: ModuleType,
+                                                                     homes: list, until: int, final: bool,
+                                                                     windows: int) -> None:
+    """Blocks straddle the file's small staging buffers; the bytes, counts and sha256 are those of
+    ``take_merged``, window after window, for compiled and pure-Python logs alike."""
+    directory = tmp_path_factory.mktemp("into")
+    results = []
+    for kind in (native.FrameLog, PyFrameLog, native.FrameLog):
+        logs = [kind() for _ in homes]
+        for steps, log in zip(homes, logs, strict=True):
+            for frames, label in steps:
+                log.add(frames, label)
+        path = directory / f"{kind.__name__}-{len(results)}.bin"
+        if len(results) < 2:
+            with DirectFile(path, buffer_size=ALIGN, hash=True) as f:
+                counts = [take_merged_into(logs, until + w, final and w == windows, f) for w in range(windows + 1)]
+                digest = f.sha256()
+        else:  # the reference: each window taken, then written
+            with DirectFile(path, buffer_size=ALIGN, hash=True) as f:
+                counts = []
+                for w in range(windows + 1):
+                    taken = take_merged(logs, until + w, final and w == windows)
+                    f.write(taken.blob)
+                    counts.append((len(taken), len(taken.blob)))
+                digest = f.sha256()
+        results.append((path.read_bytes(), counts, digest, [len(log) for log in logs]))
+    assert results[0] == results[1] == results[2]
+
+
+def test_a_sink_that_misbehaves_is_reported_and_the_logs_keep_their_frames(native: ModuleType) -> None:
+    class NoRoom:
+        def staging(self) -> memoryview:
+            return memoryview(bytearray(0))
+
+        def staged(self, n: int) -> None:
+            raise AssertionError("nothing was put")
+
+    class Failing:
+        def staging(self) -> memoryview:
+            return memoryview(bytearray(64))
+
+        def staged(self, n: int) -> None:
+            raise OSError("disk full")
+
+    log = native.FrameLog()
+    log.add([(5, bytes(200))], "x")
+    with pytest.raises(ValueError, match="gave no room"):
+        native.take_merged_into([log], 10, False, NoRoom())
+    with pytest.raises(OSError, match="disk full"):
+        native.take_merged_into([log], 10, False, Failing())
+    with pytest.raises(TypeError, match="log 0: expected a FrameLog"):
+        native.take_merged_into([PyFrameLog()], 10, False, Failing())
+    assert len(log) == 1  # nothing was taken
 
 
 def test_taking_together_refuses_what_is_not_a_compiled_log(native: ModuleType) -> None:
