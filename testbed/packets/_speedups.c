@@ -262,7 +262,165 @@ static PyObject *epb_encode(PyObject *module, PyObject *args)
     return output_result(&o);
 }
 
-/* ------------------------------------------------------------------ TCP bulk sends */
+/* ------------------------------------------------------------------ a household's pending frames */
+
+/* One frame waiting in a FrameLog: its capture time, its arrival order, and where its block is. */
+typedef struct {
+    int64_t t;
+    uint64_t seq;
+    Py_ssize_t offset;
+    Py_ssize_t size;
+} Pending;
+
+typedef struct {
+    PyObject_HEAD
+    unsigned char *blob; /* the pending frames' blocks, in arrival order */
+    Py_ssize_t length, capacity;
+    Pending *pending;
+    Py_ssize_t count, slots;
+    uint64_t next_seq;
+} FrameLog;
+
+static int grow(void **buffer, Py_ssize_t *capacity, Py_ssize_t needed, size_t item)
+{
+    if (needed <= *capacity)
+        return 0;
+    Py_ssize_t wanted = *capacity ? *capacity : 64;
+    while (wanted < needed)
+        wanted *= 2;
+    void *bigger = PyMem_Realloc(*buffer, (size_t)wanted * item);
+    if (bigger == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *buffer = bigger;
+    *capacity = wanted;
+    return 0;
+}
+
+static void frame_log_dealloc(FrameLog *self)
+{
+    PyMem_Free(self->blob);
+    PyMem_Free(self->pending);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Append one frame's block (``r``, refused with an error naming ``what`` ``index`` if too big). */
+static int log_append(FrameLog *self, const Record *r, const char *what, Py_ssize_t index)
+{
+    Py_ssize_t size = checked_block_size(r, what, index);
+    if (size < 0 || grow((void **)&self->pending, &self->slots, self->count + 1, sizeof(Pending)) < 0 ||
+        grow((void **)&self->blob, &self->capacity, self->length + size, 1) < 0)
+        return -1;
+    write_block(self->blob + self->length, r, size, 0);
+    Pending *p = &self->pending[self->count++];
+    p->t = r->ts;
+    p->seq = self->next_seq++;
+    p->offset = self->length;
+    p->size = size;
+    self->length += size;
+    return 0;
+}
+
+/* add(frames, label): encode a step's (ts_us, frame) pairs as blocks labelled ``label`` (a str or None).
+ * All or nothing: a refused pair undoes the step's pairs added before it. */
+static PyObject *frame_log_add(FrameLog *self, PyObject *args)
+{
+    PyObject *frames, *label;
+    if (!PyArg_ParseTuple(args, "O!O:add", &PyList_Type, &frames, &label))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(frames);
+    Py_ssize_t length = self->length, pending = self->count; /* where a refused step rolls back to */
+    uint64_t seq = self->next_seq;
+    /* The borrowed pairs stay valid throughout: nothing below runs Python code. */
+    if (grow((void **)&self->pending, &self->slots, self->count + count, sizeof(Pending)) < 0)
+        return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *pair = PyList_GET_ITEM(frames, i);
+        Record r;
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_Format(PyExc_TypeError, "frame %zd: expected a (ts_us, frame) tuple", i);
+            goto refuse;
+        }
+        if (fill_record(PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), label, "frame", i, &r) < 0 ||
+            log_append(self, &r, "frame", i) < 0)
+            goto refuse;
+    }
+    Py_RETURN_NONE;
+
+refuse:
+    self->length = length;
+    self->count = pending;
+    self->next_seq = seq;
+    return NULL;
+}
+
+/* A label (str or None) as a comment option's bytes (NULL for None); -1 and an error if it is neither
+ * or too long for the option. */
+static int label_comment(PyObject *label, const char **comment, Py_ssize_t *length)
+{
+    *comment = NULL;
+    *length = 0;
+    if (label == Py_None)
+        return 0;
+    if (!PyUnicode_Check(label)) {
+        PyErr_Format(PyExc_TypeError, "the label must be a str or None, not %.100s", Py_TYPE(label)->tp_name);
+        return -1;
+    }
+    *comment = PyUnicode_AsUTF8AndSize(label, length); /* cached in the str */
+    if (*comment == NULL)
+        return -1;
+    if (*length > 0xFFFF) {
+        PyErr_Format(PyExc_ValueError, "a label has at most 65535 bytes, got %zd", *length);
+        return -1;
+    }
+    return 0;
+}
+
+/* add_spaced(t0_us, gap_us, frames, label): frames (bytes) captured at t0, t0 + gap, t0 + 2 gap...,
+ * added as ``add`` adds (ts_us, frame) pairs; all or nothing. A sweep's requests, without a pair each. */
+static PyObject *frame_log_add_spaced(FrameLog *self, PyObject *args)
+{
+    long long t0, gap;
+    PyObject *frames, *label;
+    const char *comment;
+    Py_ssize_t comment_length;
+    if (!PyArg_ParseTuple(args, "LLO!O:add_spaced", &t0, &gap, &PyList_Type, &frames, &label))
+        return NULL;
+    if (t0 < 0 || gap < 0) {
+        PyErr_Format(PyExc_ValueError, "add_spaced: times are never negative, got t0 %lld and gap %lld", t0, gap);
+        return NULL;
+    }
+    if (label_comment(label, &comment, &comment_length) < 0)
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(frames);
+    Py_ssize_t length = self->length, pending = self->count; /* where a refused step rolls back to */
+    uint64_t seq = self->next_seq;
+    /* The borrowed frames stay valid throughout: nothing below runs Python code. */
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *frame = PyList_GET_ITEM(frames, i);
+        if (!PyBytes_Check(frame)) {
+            PyErr_Format(PyExc_TypeError, "frame %zd: the frame must be bytes, not %.100s", i,
+                         Py_TYPE(frame)->tp_name);
+            goto refuse;
+        }
+        Record r = {.ts = t0 + i * gap, .frame = PyBytes_AS_STRING(frame), .length = PyBytes_GET_SIZE(frame),
+                    .comment = comment, .comment_length = comment_length};
+        if (log_append(self, &r, "frame", i) < 0)
+            goto refuse;
+    }
+    Py_RETURN_NONE;
+
+refuse:
+    self->length = length;
+    self->count = pending;
+    self->next_seq = seq;
+    return NULL;
+}
+
+static PyTypeObject FrameLogType; /* defined below, with the log's methods */
+
+/* ------------------------------------------------------------------ TCP segments */
 
 /* The payload read as big-endian 16-bit words (an odd last byte padded with zero), summed: any value
  * congruent to that sum modulo 0xFFFF, which is all the checksums use. Four bytes at a time, which the
@@ -287,46 +445,113 @@ static uint64_t word_sum(const unsigned char *p, Py_ssize_t n)
     return sum;
 }
 
-static PyObject *frame_pair(long long t, PyObject *frame)
+/* Frames being made: their bytes back to back, each one's capture time and end. They become a list of
+ * (ts_us, frame) pairs, or go straight into a FrameLog as blocks (no Python object per frame). */
+typedef struct {
+    unsigned char *data;
+    Py_ssize_t length, capacity;
+    int64_t *times;
+    Py_ssize_t *ends;
+    Py_ssize_t count, slots, ends_slots;
+} FrameBuf;
+
+static void framebuf_free(FrameBuf *fb)
 {
-    if (frame == NULL)
-        return NULL;
-    PyObject *ts = PyLong_FromLongLong(t);
-    if (ts == NULL) {
-        Py_DECREF(frame);
-        return NULL;
-    }
-    PyObject *pair = PyTuple_New(2);
-    if (pair == NULL) {
-        Py_DECREF(ts);
-        Py_DECREF(frame);
-        return NULL;
-    }
-    PyTuple_SET_ITEM(pair, 0, ts);
-    PyTuple_SET_ITEM(pair, 1, frame);
-    return pair;
+    PyMem_Free(fb->data);
+    PyMem_Free(fb->times);
+    PyMem_Free(fb->ends);
 }
 
-static int append_pair(PyObject *out, long long t, PyObject *frame)
+/* Room for one more frame of ``size`` bytes captured at ``t``: where to write it (valid until the next
+ * call), or NULL with an error set. */
+static unsigned char *framebuf_add(FrameBuf *fb, long long t, Py_ssize_t size)
 {
-    PyObject *pair = frame_pair(t, frame);
-    if (pair == NULL)
+    if (grow((void **)&fb->data, &fb->capacity, fb->length + size, 1) < 0 ||
+        grow((void **)&fb->times, &fb->slots, fb->count + 1, sizeof(int64_t)) < 0 ||
+        grow((void **)&fb->ends, &fb->ends_slots, fb->count + 1, sizeof(Py_ssize_t)) < 0)
+        return NULL;
+    unsigned char *p = fb->data + fb->length;
+    fb->length += size;
+    fb->times[fb->count] = t;
+    fb->ends[fb->count++] = fb->length;
+    return p;
+}
+
+static inline Py_ssize_t framebuf_start(const FrameBuf *fb, Py_ssize_t i) { return i ? fb->ends[i - 1] : 0; }
+
+/* The frames' indices sorted by time, stably (NULL and an error if out of memory). An insertion sort:
+ * they come nearly in order (a burst's ACKs a few segments late), so it moves few. */
+static Py_ssize_t *framebuf_order(const FrameBuf *fb)
+{
+    Py_ssize_t *order = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(fb->count ? fb->count : 1));
+    if (order == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < fb->count; i++) {
+        int64_t t = fb->times[i];
+        Py_ssize_t j = i;
+        for (; j > 0 && fb->times[order[j - 1]] > t; j--) /* strictly later ones only: ties keep their order */
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    return order;
+}
+
+/* The frames as a list of (ts_us, frame) pairs, in ``order`` (NULL: the order made). */
+static PyObject *framebuf_list(const FrameBuf *fb, const Py_ssize_t *order)
+{
+    PyObject *out = PyList_New(fb->count);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < fb->count; k++) {
+        Py_ssize_t i = order ? order[k] : k, start = framebuf_start(fb, i);
+        PyObject *pair = Py_BuildValue("(Ly#)", (long long)fb->times[i], (const char *)fb->data + start,
+                                       fb->ends[i] - start);
+        if (pair == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, pair);
+    }
+    return out;
+}
+
+/* The frames appended to ``log`` in ``order`` (NULL: the order made) as blocks labelled ``label`` (str or
+ * None); all or none. */
+static int framebuf_log(const FrameBuf *fb, const Py_ssize_t *order, FrameLog *log, PyObject *label)
+{
+    const char *comment;
+    Py_ssize_t comment_length;
+    if (label_comment(label, &comment, &comment_length) < 0)
         return -1;
-    int rc = PyList_Append(out, pair);
-    Py_DECREF(pair);
-    return rc;
+    Py_ssize_t length = log->length, pending = log->count;
+    uint64_t seq = log->next_seq;
+    for (Py_ssize_t k = 0; k < fb->count; k++) {
+        Py_ssize_t i = order ? order[k] : k, start = framebuf_start(fb, i);
+        Record r = {.ts = fb->times[i], .frame = (const char *)fb->data + start, .length = fb->ends[i] - start,
+                    .comment = comment, .comment_length = comment_length};
+        if (log_append(log, &r, "frame", k) < 0)
+            goto refuse;
+    }
+    return 0;
+
+refuse:
+    log->length = length;
+    log->count = pending;
+    log->next_seq = seq;
+    return -1;
 }
 
-/* A plain segment from a 54-byte template: the fields TcpSession._send varies, then the payload. */
-static PyObject *segment(const unsigned char *template, uint32_t ip_id, uint32_t ip_sum, uint32_t seq,
-                         uint32_t ack, uint32_t flags, uint32_t tcp_sum, const unsigned char *payload,
-                         Py_ssize_t n)
+/* A plain segment (no options) from a 54-byte template, the fields that vary patched in. */
+static int put_segment(FrameBuf *fb, long long t, const unsigned char *template, uint32_t ip_id, uint32_t ip_sum,
+                       uint32_t seq, uint32_t ack, uint32_t flags, uint32_t tcp_sum, const unsigned char *payload,
+                       Py_ssize_t n)
 {
     Py_ssize_t length = HEADERS + n < MIN_FRAME ? MIN_FRAME : HEADERS + n;
-    PyObject *frame = PyBytes_FromStringAndSize(NULL, length);
-    if (frame == NULL)
-        return NULL;
-    unsigned char *p = (unsigned char *)PyBytes_AS_STRING(frame);
+    unsigned char *p = framebuf_add(fb, t, length);
+    if (p == NULL)
+        return -1;
     memcpy(p, template, HEADERS);
     put_be16(p + 16, (uint32_t)(40 + n)); /* IPv4 total length */
     put_be16(p + 18, ip_id);
@@ -336,9 +561,10 @@ static PyObject *segment(const unsigned char *template, uint32_t ip_id, uint32_t
     put_be16(p + 46, 5u << 12 | flags); /* data offset (5 words: no options) and flags */
     put_be16(p + 50, tcp_sum);
     put_be16(p + 52, 0); /* urgent pointer */
-    memcpy(p + HEADERS, payload, (size_t)n);
+    if (n)
+        memcpy(p + HEADERS, payload, (size_t)n);
     memset(p + HEADERS + n, 0, (size_t)(length - HEADERS - n)); /* Ethernet padding of a short frame */
-    return frame;
+    return 0;
 }
 
 /* One direction of a connection: the headers all its plain segments share (TcpSession's ``_End``), and
@@ -355,10 +581,10 @@ typedef struct {
 static inline uint32_t ones_complement(uint64_t sum) { return MOD - (uint32_t)(sum % MOD); }
 
 /* A bulk send of ``bytes[:size]`` from ``snd``, with the receiver's delayed ACKs: slow start from the
- * sender's window, bursts of at most ``max_burst`` segments. Appends (ts_us, frame) pairs to ``out`` in
- * the order made; updates both sides; returns the time of the last ACK (``t_us`` when ``size`` is 0), or
- * -1 with an exception set. */
-static long long bulk_send(PyObject *out, const unsigned char *bytes, Py_ssize_t size, long long mss,
+ * sender's window, bursts of at most ``max_burst`` segments. Adds the frames to ``fb`` in the order
+ * made; updates both sides; returns the time of the last ACK (``t_us`` when ``size`` is 0), or -1 with
+ * an exception set. */
+static long long bulk_send(FrameBuf *fb, const unsigned char *bytes, Py_ssize_t size, long long mss,
                            long long max_burst, long long t_us, long long ack_delay, long long turnaround,
                            long long gap, Side *snd, Side *rcv)
 {
@@ -377,9 +603,8 @@ static long long bulk_send(PyObject *out, const unsigned char *bytes, Py_ssize_t
             uint64_t body = word_sum(bytes + offset, n);
             uint32_t ip_sum = ones_complement(snd->ip_base + (uint64_t)n + snd_id);
             uint32_t tcp_sum = ones_complement(snd->tcp_base + (uint64_t)n + seq + rcv_seq + flags + body);
-            PyObject *frame = segment(snd->tpl, (uint32_t)snd_id, ip_sum, (uint32_t)seq, (uint32_t)rcv_seq, flags,
-                                      tcp_sum, bytes + offset, n);
-            if (append_pair(out, t_seg, frame) < 0)
+            if (put_segment(fb, t_seg, snd->tpl, (uint32_t)snd_id, ip_sum, (uint32_t)seq, (uint32_t)rcv_seq, flags,
+                            tcp_sum, bytes + offset, n) < 0)
                 return -1;
             seq = (seq + (uint64_t)n) & 0xFFFFFFFFull;
             snd_id = (snd_id + 1) & 0xFFFFull;
@@ -388,9 +613,8 @@ static long long bulk_send(PyObject *out, const unsigned char *bytes, Py_ssize_t
                 t_done = t_seg + ack_delay;
                 uint32_t a_ip_sum = ones_complement(rcv->ip_base + rcv_id);
                 uint32_t a_tcp_sum = ones_complement(rcv->tcp_base + ACK_FLAG + rcv_seq + seq);
-                frame = segment(rcv->tpl, (uint32_t)rcv_id, a_ip_sum, (uint32_t)rcv_seq, (uint32_t)seq, ACK_FLAG,
-                                a_tcp_sum, NULL, 0);
-                if (append_pair(out, t_done, frame) < 0)
+                if (put_segment(fb, t_done, rcv->tpl, (uint32_t)rcv_id, a_ip_sum, (uint32_t)rcv_seq, (uint32_t)seq,
+                                ACK_FLAG, a_tcp_sum, NULL, 0) < 0)
                     return -1;
                 rcv_id = (rcv_id + 1) & 0xFFFFull;
                 unacked = 0;
@@ -432,6 +656,7 @@ static PyObject *tcp_bulk(PyObject *module, PyObject *args)
                           &r_tpl, &r_ip_base, &r_tcp_base, &rcv_seq, &rcv_id))
         return NULL;
     PyObject *out = NULL, *result = NULL;
+    FrameBuf fb = {0};
     if (s_tpl.len != HEADERS || r_tpl.len != HEADERS) {
         PyErr_Format(PyExc_ValueError, "tcp_bulk: a header template has %d bytes", HEADERS);
         goto done;
@@ -449,15 +674,16 @@ static PyObject *tcp_bulk(PyObject *module, PyObject *args)
                 .ip_id = rcv_id & 0xFFFFull};
     memcpy(snd.tpl, s_tpl.buf, HEADERS);
     memcpy(rcv.tpl, r_tpl.buf, HEADERS);
-    out = PyList_New(0);
-    if (out == NULL)
+    long long t_done = bulk_send(&fb, data.buf, data.len, mss, max_burst, t_us, ack_delay, turnaround, gap, &snd,
+                                 &rcv);
+    if (t_done < 0 && PyErr_Occurred())
         goto done;
-    long long t_done = bulk_send(out, data.buf, data.len, mss, max_burst, t_us, ack_delay, turnaround, gap,
-                                 &snd, &rcv);
-    if (t_done >= 0 || !PyErr_Occurred())
+    out = framebuf_list(&fb, NULL); /* in the order made: TcpSession sorts each exchange */
+    if (out != NULL)
         result = Py_BuildValue("(OKKKLL)", out, snd.seq, snd.ip_id, rcv.ip_id, snd.cwnd, t_done);
 done:
     Py_XDECREF(out);
+    framebuf_free(&fb);
     PyBuffer_Release(&data);
     PyBuffer_Release(&s_tpl);
     PyBuffer_Release(&r_tpl);
@@ -504,19 +730,17 @@ static void side_init(Side *s, const unsigned char *src_mac, const unsigned char
 
 /* One segment without payload from ``snd`` (``_emit``): acknowledging ``rcv``'s next byte if ACK is set;
  * SYNs carry ``options`` and advertise ``syn_window``. */
-static int control(PyObject *out, long long t, Side *snd, const Side *rcv, uint32_t flags, uint32_t syn_window,
+static int control(FrameBuf *fb, long long t, Side *snd, const Side *rcv, uint32_t flags, uint32_t syn_window,
                    const unsigned char *options, Py_ssize_t optlen)
 {
     uint32_t seq = (uint32_t)snd->seq, ack = flags & ACK_FLAG ? (uint32_t)rcv->seq : 0;
     uint32_t ip_id = (uint32_t)snd->ip_id;
-    PyObject *frame;
     if (flags & SYN_FLAG) {
         Py_ssize_t padded = (optlen + 3) & ~(Py_ssize_t)3, tcp_len = 20 + padded;
         Py_ssize_t length = 34 + tcp_len < MIN_FRAME ? MIN_FRAME : 34 + tcp_len;
-        frame = PyBytes_FromStringAndSize(NULL, length);
-        if (frame == NULL)
+        unsigned char *p = framebuf_add(fb, t, length);
+        if (p == NULL)
             return -1;
-        unsigned char *p = (unsigned char *)PyBytes_AS_STRING(frame);
         memset(p, 0, (size_t)length);
         memcpy(p, snd->tpl, HEADERS);
         memcpy(p + HEADERS, options, (size_t)optlen); /* padded with end-of-list (zero) bytes */
@@ -532,50 +756,22 @@ static int control(PyObject *out, long long t, Side *snd, const Side *rcv, uint3
     } else {
         uint32_t ip_sum = ones_complement(snd->ip_base + ip_id);
         uint32_t tcp_sum = ones_complement(snd->tcp_base + seq + ack + flags);
-        frame = segment(snd->tpl, ip_id, ip_sum, seq, ack, flags, tcp_sum, NULL, 0);
+        if (put_segment(fb, t, snd->tpl, ip_id, ip_sum, seq, ack, flags, tcp_sum, NULL, 0) < 0)
+            return -1;
     }
-    if (append_pair(out, t, frame) < 0)
-        return -1;
     snd->ip_id = (snd->ip_id + 1) & 0xFFFFull;
     snd->seq = (snd->seq + (flags & (SYN_FLAG | FIN_FLAG) ? 1u : 0u)) & 0xFFFFFFFFull;
     return 0;
 }
 
-/* Sort a list of (ts_us, frame) pairs by time, stably, in place. An insertion sort: the pairs come
- * nearly in order (a burst's ACKs a few segments late), so it moves few. -1 if out of memory. */
-static int sort_pairs_by_time(PyObject *list)
-{
-    Py_ssize_t n = PyList_GET_SIZE(list);
-    PyObject **items = ((PyListObject *)list)->ob_item;
-    long long *times = PyMem_Malloc(sizeof(long long) * (size_t)(n ? n : 1));
-    if (times == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) /* pairs this module made: the time is an int */
-        times[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(items[i], 0));
-    for (Py_ssize_t i = 1; i < n; i++) {
-        long long t = times[i];
-        PyObject *item = items[i];
-        Py_ssize_t j = i;
-        for (; j > 0 && times[j - 1] > t; j--) { /* strictly later ones only: ties keep their order */
-            times[j] = times[j - 1];
-            items[j] = items[j - 1];
-        }
-        times[j] = t;
-        items[j] = item;
-    }
-    PyMem_Free(times);
-    return 0;
-}
-
-/* tcp_session(client, server, windows, timing, syn_options, t_us, rtt_us, sends, close_delay_us, close_by_server)
- *   -> (frames, t_done)
+/* tcp_session(client, server, windows, timing, syn_options, t_us, rtt_us, sends, close_delay_us,
+ *             close_by_server[, log, label]) -> (frames, t_done), or with a log (count, first_us, last_us, t_done)
  * What TcpSession makes of a handshake at ``t_us``, then each (from_client, data, delay_us) send begun
  * ``delay_us`` after the previous exchange ended, then a close ``close_delay_us`` after the last one,
  * sorted by time (stably: the order TcpSession gives them). ``client`` and ``server`` are
  * (mac, ip, port, isn, ttl); ``windows`` (mss, client SYN window, client window, server SYN window,
- * server window, window scale); ``timing`` (host delay, segment gap, initial cwnd), all in microseconds. */
+ * server window, window scale); ``timing`` (host delay, segment gap, initial cwnd), all in microseconds.
+ * Given a FrameLog, the frames go into it as blocks labelled ``label``, not into a list. */
 static PyObject *tcp_session(PyObject *module, PyObject *args)
 {
     (void)module;
@@ -584,14 +780,16 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
     unsigned long long c_isn, s_isn;
     long long mss, c_syn_window, c_window, s_syn_window, s_window, wscale, host_delay, gap, initial_cwnd;
     long long t_us, rtt, close_delay;
-    PyObject *sends;
+    PyObject *sends, *log = Py_None, *label = Py_None;
     int close_by_server;
-    if (!PyArg_ParseTuple(args, "(y*y*IKI)(y*y*IKI)(LLLLLL)(LLL)y*LLO!Lp:tcp_session", &c_mac, &c_ip, &c_port,
+    if (!PyArg_ParseTuple(args, "(y*y*IKI)(y*y*IKI)(LLLLLL)(LLL)y*LLO!Lp|OO:tcp_session", &c_mac, &c_ip, &c_port,
                           &c_isn, &c_ttl, &s_mac, &s_ip, &s_port, &s_isn, &s_ttl, &mss, &c_syn_window, &c_window,
                           &s_syn_window, &s_window, &wscale, &host_delay, &gap, &initial_cwnd, &opts, &t_us, &rtt,
-                          &PyList_Type, &sends, &close_delay, &close_by_server))
+                          &PyList_Type, &sends, &close_delay, &close_by_server, &log, &label))
         return NULL;
-    PyObject *out = NULL, *result = NULL;
+    PyObject *result = NULL;
+    FrameBuf fb = {0};
+    Py_ssize_t *order = NULL;
     if (c_mac.len != 6 || s_mac.len != 6 || c_ip.len != 4 || s_ip.len != 4) {
         PyErr_SetString(PyExc_ValueError, "tcp_session: a MAC has 6 bytes and an IPv4 address 4");
         goto done;
@@ -608,20 +806,26 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
         PyErr_Format(PyExc_ValueError, "tcp_session: TCP options take at most %d bytes", MAX_OPTIONS);
         goto done;
     }
+    if (log != Py_None && !PyObject_TypeCheck(log, &FrameLogType)) {
+        PyErr_Format(PyExc_TypeError, "tcp_session: the log must be a FrameLog, not %.100s", Py_TYPE(log)->tp_name);
+        goto done;
+    }
+    if (label != Py_None && !PyUnicode_Check(label)) { /* checked before any frame is made */
+        PyErr_Format(PyExc_TypeError, "tcp_session: the label must be a str or None, not %.100s",
+                     Py_TYPE(label)->tp_name);
+        goto done;
+    }
     Side client, server;
     side_init(&client, c_mac.buf, s_mac.buf, c_ip.buf, s_ip.buf, c_port, s_port, c_ttl, (uint32_t)c_window,
               c_isn, initial_cwnd);
     side_init(&server, s_mac.buf, c_mac.buf, s_ip.buf, c_ip.buf, s_port, c_port, s_ttl, (uint32_t)s_window,
               s_isn, initial_cwnd);
-    out = PyList_New(0);
-    if (out == NULL)
-        goto done;
     /* The handshake: SYN, SYN/ACK one RTT later, the client's ACK a host delay after that. */
-    if (control(out, t_us, &client, &server, SYN_FLAG, (uint32_t)c_syn_window, opts.buf, opts.len) < 0 ||
-        control(out, t_us + rtt, &server, &client, SYN_FLAG | ACK_FLAG, (uint32_t)s_syn_window, opts.buf,
+    if (control(&fb, t_us, &client, &server, SYN_FLAG, (uint32_t)c_syn_window, opts.buf, opts.len) < 0 ||
+        control(&fb, t_us + rtt, &server, &client, SYN_FLAG | ACK_FLAG, (uint32_t)s_syn_window, opts.buf,
                 opts.len) < 0 ||
-        control(out, t_us + rtt + host_delay, &client, &server, ACK_FLAG, 0, NULL, 0) < 0)
-        goto fail;
+        control(&fb, t_us + rtt + host_delay, &client, &server, ACK_FLAG, 0, NULL, 0) < 0)
+        goto done;
     long long t = t_us + rtt + host_delay;
     Py_ssize_t count = PyList_GET_SIZE(sends);
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -634,128 +838,57 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
                 PyErr_Clear();
                 PyErr_Format(PyExc_TypeError, "tcp_session: send %zd: expected (from_client, data, delay_us)", i);
             }
-            goto fail;
+            goto done;
         }
         Py_buffer data;
         if (PyObject_GetBuffer(data_obj, &data, PyBUF_SIMPLE) < 0)
-            goto fail;
+            goto done;
         Side *snd = from_client ? &client : &server, *rcv = from_client ? &server : &client;
         /* As TcpSession._send: a client segment's ACK is seen one RTT later, a server one's a host delay
          * later; between bursts the server waits an RTT for the ACK, the client a host delay. Bursts stay
          * strictly below the receiver's window. */
         long long receive_window = (from_client ? s_window : c_window) << wscale;
         long long max_burst = (receive_window - 1) / mss > 1 ? (receive_window - 1) / mss : 1;
-        long long t_done = bulk_send(out, data.buf, data.len, mss, max_burst, t + delay,
+        long long t_done = bulk_send(&fb, data.buf, data.len, mss, max_burst, t + delay,
                                      from_client ? rtt : host_delay, from_client ? host_delay : rtt, gap, snd,
                                      rcv);
         PyBuffer_Release(&data);
         if (t_done < 0 && PyErr_Occurred())
-            goto fail;
+            goto done;
         t = t_done;
     }
     /* The close: FIN/ACK from one side, the peer's FIN/ACK, the last ACK. */
     t += close_delay;
     Side *first = close_by_server ? &server : &client, *second = close_by_server ? &client : &server;
     long long answer = close_by_server ? host_delay : rtt, last = close_by_server ? rtt : host_delay;
-    if (control(out, t, first, second, FIN_FLAG | ACK_FLAG, 0, NULL, 0) < 0 ||
-        control(out, t + answer, second, first, FIN_FLAG | ACK_FLAG, 0, NULL, 0) < 0 ||
-        control(out, t + answer + last, first, second, ACK_FLAG, 0, NULL, 0) < 0 || sort_pairs_by_time(out) < 0)
-        goto fail;
-    result = Py_BuildValue("(OL)", out, t + answer + last);
-fail:
+    if (control(&fb, t, first, second, FIN_FLAG | ACK_FLAG, 0, NULL, 0) < 0 ||
+        control(&fb, t + answer, second, first, FIN_FLAG | ACK_FLAG, 0, NULL, 0) < 0 ||
+        control(&fb, t + answer + last, first, second, ACK_FLAG, 0, NULL, 0) < 0)
+        goto done;
+    if (log == Py_None) {
+        order = framebuf_order(&fb);
+        PyObject *frames = order != NULL ? framebuf_list(&fb, order) : NULL;
+        if (frames != NULL)
+            result = Py_BuildValue("(NL)", frames, t + answer + last);
+    } else if (framebuf_log(&fb, NULL, (FrameLog *)log, label) == 0) {
+        /* In the order made: a log sorts its frames by time, stably, when they are taken, which gives
+         * what adding them sorted gives. */
+        int64_t first = fb.times[0], latest = fb.times[0];
+        for (Py_ssize_t i = 1; i < fb.count; i++) {
+            first = fb.times[i] < first ? fb.times[i] : first;
+            latest = fb.times[i] > latest ? fb.times[i] : latest;
+        }
+        result = Py_BuildValue("(nLLL)", fb.count, (long long)first, (long long)latest, t + answer + last);
+    }
 done:
-    Py_XDECREF(out);
+    PyMem_Free(order);
+    framebuf_free(&fb);
     PyBuffer_Release(&c_mac);
     PyBuffer_Release(&c_ip);
     PyBuffer_Release(&s_mac);
     PyBuffer_Release(&s_ip);
     PyBuffer_Release(&opts);
     return result;
-}
-
-/* ------------------------------------------------------------------ a household's pending frames */
-
-/* One frame waiting in a FrameLog: its capture time, its arrival order, and where its block is. */
-typedef struct {
-    int64_t t;
-    uint64_t seq;
-    Py_ssize_t offset;
-    Py_ssize_t size;
-} Pending;
-
-typedef struct {
-    PyObject_HEAD
-    unsigned char *blob; /* the pending frames' blocks, in arrival order */
-    Py_ssize_t length, capacity;
-    Pending *pending;
-    Py_ssize_t count, slots;
-    uint64_t next_seq;
-} FrameLog;
-
-static int grow(void **buffer, Py_ssize_t *capacity, Py_ssize_t needed, size_t item)
-{
-    if (needed <= *capacity)
-        return 0;
-    Py_ssize_t wanted = *capacity ? *capacity : 64;
-    while (wanted < needed)
-        wanted *= 2;
-    void *bigger = PyMem_Realloc(*buffer, (size_t)wanted * item);
-    if (bigger == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    *buffer = bigger;
-    *capacity = wanted;
-    return 0;
-}
-
-static void frame_log_dealloc(FrameLog *self)
-{
-    PyMem_Free(self->blob);
-    PyMem_Free(self->pending);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-/* add(frames, label): encode a step's (ts_us, frame) pairs as blocks labelled ``label`` (a str or None).
- * All or nothing: a refused pair undoes the step's pairs added before it. */
-static PyObject *frame_log_add(FrameLog *self, PyObject *args)
-{
-    PyObject *frames, *label;
-    if (!PyArg_ParseTuple(args, "O!O:add", &PyList_Type, &frames, &label))
-        return NULL;
-    Py_ssize_t count = PyList_GET_SIZE(frames);
-    Py_ssize_t length = self->length, pending = self->count; /* where a refused step rolls back to */
-    uint64_t seq = self->next_seq;
-    /* The borrowed pairs stay valid throughout: nothing below runs Python code. */
-    if (grow((void **)&self->pending, &self->slots, self->count + count, sizeof(Pending)) < 0)
-        return NULL;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *pair = PyList_GET_ITEM(frames, i);
-        Record r;
-        Py_ssize_t size;
-        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
-            PyErr_Format(PyExc_TypeError, "frame %zd: expected a (ts_us, frame) tuple", i);
-            goto refuse;
-        }
-        if (fill_record(PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), label, "frame", i, &r) < 0 ||
-            (size = checked_block_size(&r, "frame", i)) < 0 ||
-            grow((void **)&self->blob, &self->capacity, self->length + size, 1) < 0)
-            goto refuse;
-        write_block(self->blob + self->length, &r, size, 0);
-        Pending *p = &self->pending[self->count++];
-        p->t = r.ts;
-        p->seq = self->next_seq++;
-        p->offset = self->length;
-        p->size = size;
-        self->length += size;
-    }
-    Py_RETURN_NONE;
-
-refuse:
-    self->length = length;
-    self->count = pending;
-    self->next_seq = seq;
-    return NULL;
 }
 
 /* ------------------------------------------------------------------ merging frames by capture time */
@@ -1007,6 +1140,8 @@ static Py_ssize_t frame_log_len(FrameLog *self) { return self->count; }
 static PyMethodDef frame_log_methods[] = {
     {"add", (PyCFunction)frame_log_add, METH_VARARGS,
      "add(frames, label): a step's (ts_us, frame) pairs, encoded as pcapng blocks labelled label."},
+    {"add_spaced", (PyCFunction)frame_log_add_spaced, METH_VARARGS,
+     "add_spaced(t0_us, gap_us, frames, label): frames captured every gap_us from t0_us, added as add adds them."},
     {"take", (PyCFunction)frame_log_take, METH_VARARGS,
      "take(until_us, final) -> (times, ends, blob): the frames before until_us (all if final), in capture order."},
     {NULL, NULL, 0, NULL},

@@ -27,6 +27,7 @@ class FrameLogLike(Protocol):
     """What ``HouseholdSim`` needs of a frame log (the compiled one or ``PyFrameLog``)."""
 
     def add(self, frames: list[tuple[int, bytes]], label: str | None) -> None: ...
+    def add_spaced(self, t0_us: int, gap_us: int, frames: list[bytes], label: str | None) -> None: ...
     def take(self, until_us: int, final: bool) -> tuple[bytes, bytes, bytes]: ...
     def __len__(self) -> int: ...
 
@@ -41,6 +42,12 @@ class PyFrameLog:
     def add(self, frames: list[tuple[int, bytes]], label: str | None) -> None:
         """A step's ``(ts_us, frame)`` pairs, to be labelled ``label``."""
         self._pending.extend([(ts, frame, label) for ts, frame in frames])
+
+    def add_spaced(self, t0_us: int, gap_us: int, frames: list[bytes], label: str | None) -> None:
+        """``frames`` captured at ``t0_us``, ``t0_us + gap_us``..., added as ``add`` adds pairs."""
+        if t0_us < 0 or gap_us < 0:
+            raise ValueError(f"add_spaced: times are never negative, got t0 {t0_us} and gap {gap_us}")
+        self.add([(t0_us + k * gap_us, frame) for k, frame in enumerate(frames)], label)
 
     def take(self, until_us: int, final: bool) -> tuple[bytes, bytes, bytes]:
         """The frames before ``until_us`` (all if ``final``) as ``(times, ends, blob)``, in capture order."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from operator import itemgetter
+from typing import TYPE_CHECKING, Any
 
 from . import speedups
 from .checksum import segment_sums
@@ -26,6 +27,9 @@ from .ip import (
     tcp_frame,
     tcp_syn_options,
 )
+
+if TYPE_CHECKING:
+    from .frame_log import FrameLogLike
 
 HOST_DELAY_US = 50  # how long an end host takes to answer a segment (ACK, FIN/ACK)
 SEGMENT_GAP_US = 12  # back-to-back full segments on a 1 Gb/s link
@@ -336,12 +340,45 @@ def tcp_connection(
             t = session._send(from_client, data, t + delay_us, rtt_us)
         t = session.close(t + close_delay_us, rtt_us, by_server=close_by_server)
         return session.frames, t
+    return native.tcp_session(*_native_arguments(
+        client_mac, client_ip, client_port, server_mac, server_ip, server_port, client_isn, server_isn, t_us,
+        rtt_us, sends, close_delay_us, mss, client_ttl, server_ttl, close_by_server))
+
+
+def log_tcp_connection(log: FrameLogLike, label: str | None, *args: Any, **options: Any) -> tuple[int, int, int, int]:
+    """``tcp_connection``'s frames put into the frame ``log``, labelled ``label``, as ``log.add`` would.
+
+    Returns (frames, first capture time, last capture time, when the close's last ACK is seen). A
+    compiled log takes the frames as the extension makes them, without a Python object per frame
+    (measured: a 101-frame streaming session took 14.9 us as a list plus 8.3 us to add it to a log).
+    """
+    native = speedups.native
+    if native is not None and type(log) is native.FrameLog:
+        return native.tcp_session(*_native_arguments(*_connection_arguments(*args, **options)), log, label)
+    frames, t = tcp_connection(*args, **options)
+    log.add(frames, label)
+    return len(frames), frames[0][0], frames[-1][0], t
+
+
+def _connection_arguments(
+    client_mac: bytes, client_ip: bytes, client_port: int, server_mac: bytes, server_ip: bytes, server_port: int,
+    client_isn: int, server_isn: int, t_us: int, rtt_us: int, sends: list[tuple[bool, bytes, int]],
+    close_delay_us: int, *, mss: int = 1460, client_ttl: int = 64, server_ttl: int = 64,
+    close_by_server: bool = False,
+) -> tuple:  # fmt: skip
+    # tcp_connection's parameters, defaults applied, in order.
+    return (client_mac, client_ip, client_port, server_mac, server_ip, server_port, client_isn, server_isn, t_us,
+            rtt_us, sends, close_delay_us, mss, client_ttl, server_ttl, close_by_server)
+
+
+def _native_arguments(client_mac: bytes, client_ip: bytes, client_port: int, server_mac: bytes, server_ip: bytes,
+                      server_port: int, client_isn: int, server_isn: int, t_us: int, rtt_us: int,
+                      sends: list[tuple[bool, bytes, int]], close_delay_us: int, mss: int, client_ttl: int,
+                      server_ttl: int, close_by_server: bool) -> tuple:
+    # The compiled tcp_session's arguments: each end, the windows and timing constants, the SYN options.
     options = _SYN_OPTIONS.get(mss)
     if options is None:
         options = _SYN_OPTIONS[mss] = tcp_syn_options(mss, WSCALE, sack_perm=True)
-    frames, t = native.tcp_session(
-        (client_mac, client_ip, client_port, client_isn, client_ttl),
-        (server_mac, server_ip, server_port, server_isn, server_ttl),
-        (mss, *_WINDOWS), _TIMING, options, t_us, rtt_us, sends, close_delay_us, close_by_server,
-    )  # fmt: skip
-    return frames, t
+    return ((client_mac, client_ip, client_port, client_isn, client_ttl),
+            (server_mac, server_ip, server_port, server_isn, server_ttl),
+            (mss, *_WINDOWS), _TIMING, options, t_us, rtt_us, sends, close_delay_us, close_by_server)

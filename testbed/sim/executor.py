@@ -16,6 +16,7 @@ from operator import itemgetter
 from testbed import packets as P
 from testbed.benign.domains import address_of
 from testbed.errors import ContainmentError
+from testbed.packets.frame_log import FrameLogLike
 from testbed.sdk.transport import HttpRequest, Transport
 from testbed.sim.lan import Node, SimLan
 from testbed.steps import (
@@ -56,6 +57,7 @@ class Outcome:
     duration_us: int
     frames: list[tuple[int, bytes]] = field(default_factory=list)
     flows: list[Flow] = field(default_factory=list)
+    logged: int = 0  # frames put straight into the executor's log instead (see ``SimExecutor.log``)
 
 
 def pause_us(seconds: float) -> int:
@@ -75,8 +77,13 @@ class SimExecutor:
     """Performs steps for the actors of one household's LAN."""
 
     def __init__(self, lan: SimLan, rng: random.Random, transport: Transport | None,
-                 names: dict[str, str] | None = None, end_us: float = float("inf")) -> None:
+                 names: dict[str, str] | None = None, end_us: float = float("inf"),
+                 log: FrameLogLike | None = None) -> None:
         self.lan = lan
+        # Where a streaming session's frames go straight to, labelled as ``perform`` is told (most of a
+        # run's frames: a Python object each cost more than making them); without it, into ``Outcome``.
+        self.log = log
+        self._label: str | None = None
         # The run's end (capture time): a step that spans minutes (a round, a stretch) stops there, as
         # its parts would have been steps begun after the end.
         self.end_us = end_us
@@ -105,11 +112,15 @@ class SimExecutor:
 
     # ------------------------------------------------------------------ dispatch
 
-    def perform(self, actor: Node, step: Step, t_us: int) -> Outcome:
-        """Perform ``step`` for ``actor`` starting at capture time ``t_us`` (epoch microseconds)."""
+    def perform(self, actor: Node, step: Step, t_us: int, label: str | None = None) -> Outcome:
+        """Perform ``step`` for ``actor`` starting at capture time ``t_us`` (epoch microseconds).
+
+        ``label`` labels the frames a step puts straight into the executor's log (``Outcome.logged``).
+        """
         kind = type(step)
         if kind not in _PRESENCE_PER_ITEM and not actor.present(t_us / 1e6):
             return Outcome(_ABSENT_RESULTS.get(kind), 0)
+        self._label = label
         return self._handlers[kind](actor, step, t_us)
 
     def resolve(self, name: str) -> str:
@@ -149,7 +160,13 @@ class SimExecutor:
                 sweeper.request(self.lan.host_ip(i)) for i in range(1, 255) if i != actor.host_index
             ]
         gap = max(1, int(step.gap_ms * 1000))
-        frames: list[tuple[int, bytes]] = [(t + k * gap, frame) for k, frame in enumerate(requests)]
+        logged = 0
+        if self.log is not None:  # the who-has frames go straight in, evenly spaced; the replies follow them
+            self.log.add_spaced(t, gap, requests, self._label)
+            frames: list[tuple[int, bytes]] = []
+            logged = len(requests)
+        else:
+            frames = [(t + k * gap, frame) for k, frame in enumerate(requests)]
         ti = t + len(requests) * gap
         replies: list[tuple[int, bytes]] = []
         hosts: list[Host] = []
@@ -167,8 +184,9 @@ class SimExecutor:
         frames += replies
         frames.sort(key=_by_time)
         duration = ti - t + 1_000_000  # the scanner waits a second for late answers
-        flow = Flow("arp", _ip(actor.ip), 0, step.subnet, 0, t, frames[-1][0])
-        return Outcome(hosts, duration, frames, [flow])
+        last = max(ti - gap, frames[-1][0] if frames else ti - gap)  # the last who-has, or a later reply
+        flow = Flow("arp", _ip(actor.ip), 0, step.subnet, 0, t, last)
+        return Outcome(hosts, duration, frames, [flow], logged)
 
     def _probe(self, actor: Node, step: Probe, t: int) -> Outcome:
         frames: list[tuple[int, bytes]] = []
@@ -472,8 +490,13 @@ class SimExecutor:
         rng = self.rng
         client_isn, server_isn = rng.getrandbits(32), rng.getrandbits(32)
         sends = self._tls_sends(step.domain, step.up_bytes, step.down_bytes, 5000)
-        frames, ti = P.tcp_connection(actor.mac, actor.ip, sport, self.router.mac, server_b, step.port, client_isn,
-                                      server_isn, t, rtt, sends, 1000)
+        connection = (actor.mac, actor.ip, sport, self.router.mac, server_b, step.port, client_isn, server_isn, t,
+                      rtt, sends, 1000)
+        if self.log is not None:
+            logged, first, last, ti = P.log_tcp_connection(self.log, self._label, *connection)
+            flow = Flow("tcp", actor.device.ip, sport, server_ip, step.port, first, last)
+            return Outcome(None, ti - t, flows=[flow], logged=logged)
+        frames, ti = P.tcp_connection(*connection)
         flow = Flow("tcp", actor.device.ip, sport, server_ip, step.port, frames[0][0], frames[-1][0])
         return Outcome(None, ti - t, frames, [flow])
 

@@ -79,10 +79,10 @@ class HouseholdSim:
         if scenario.tvs.sdk is not None:
             names[scenario.tvs.sdk.collector.domain] = scenario.tvs.sdk.collector.ip
         end_us = self.start_us + round(scenario.duration * 1_000_000)
-        self.executor = SimExecutor(self.lan, stream(seed, index, "net"), transport, names, end_us)
+        self.log = new_frame_log()  # the frames not yet handed over, as pcapng blocks (see ``take_frames``)
+        self.executor = SimExecutor(self.lan, stream(seed, index, "net"), transport, names, end_us, self.log)
         self.truth = TruthRecorder(household)
         self.cids = community_ids or CommunityIds()
-        self.log = new_frame_log()  # the frames not yet handed over, as pcapng blocks (see ``take_frames``)
         self._chunk = Chunk()
         self.cycles = 0
 
@@ -139,12 +139,12 @@ class HouseholdSim:
                 self.cycles += begun
                 begun = 0
             now = start_us + env.now
-            outcome = executor.perform(node, step, now)
             event_id = self.truth.label(tv, cycle, step) if tv is not None else None
             frame_label = event_id or label
+            outcome = executor.perform(node, step, now, frame_label)
             chunk = self._chunk  # read per step: advance() swaps in a fresh chunk each window
-            frame_count = len(outcome.frames)
-            if frame_count:
+            frame_count = len(outcome.frames) + outcome.logged
+            if outcome.frames:
                 keep(outcome.frames, frame_label)
                 outcome.frames = []  # freed now, while still in the CPU's cache, not after the next step
             flow_ids = []

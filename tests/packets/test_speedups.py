@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testbed.packets import TcpSession, speedups, tcp_connection, tls_application_stream
+from testbed.packets import TcpSession, log_tcp_connection, speedups, tcp_connection, tls_application_stream
 from testbed.packets.direct_file import ALIGN, DirectFile
 from testbed.packets.encoded_frames import EncodedFrames
 from testbed.packets.frame_log import PyFrameLog, merge_encoded, take_merged, take_merged_into
@@ -188,6 +188,24 @@ def test_a_streaming_session_with_wrapping_numbers_is_the_pure_python_frames(nat
     assert len(fast[0]) > 150 and fast == slow
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(send_strategy, max_size=4), st.sampled_from([536, 1460]),
+       st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)), st.integers(0, 100_000), st.booleans(),
+       st.one_of(st.none(), st.sampled_from(["", "benign:streaming", "é"])))
+def test_a_connection_put_straight_into_a_log_is_what_adding_its_frames_gives(
+        native: ModuleType, sends: list, mss: int, isns: tuple[int, int], rtt: int, by_server: bool,
+        label: str | None) -> None:
+    args = (*CLIENT, *SERVER, *isns, 1_700_000_000_000_000, rtt, sends, 1000)
+    frames, t_done = tcp_connection(*args, mss=mss, close_by_server=by_server)
+    direct, python = native.FrameLog(), PyFrameLog()
+    direct.add([(1, b"an earlier step")], "x")  # what a log already holds stays first
+    python.add([(1, b"an earlier step")], "x")
+    got = log_tcp_connection(direct, label, *args, mss=mss, close_by_server=by_server)
+    want = log_tcp_connection(python, label, *args, mss=mss, close_by_server=by_server)
+    assert got == want == (len(frames), frames[0][0], frames[-1][0], t_done)
+    assert direct.take(0, True) == python.take(0, True)
+
+
 def test_bad_connections_are_refused(native: ModuleType) -> None:
     with pytest.raises(ValueError, match="a MAC has 6 bytes"):
         tcp_connection(b"\x02", *CLIENT[1:], *SERVER, 1, 2, 0, 100, [], 1000)
@@ -197,6 +215,11 @@ def test_bad_connections_are_refused(native: ModuleType) -> None:
         tcp_connection(*CLIENT, *SERVER, 1, 2, 0, 100, [], 1000, mss=0)
     with pytest.raises(ValueError, match="out of range"):
         tcp_connection(*CLIENT, *SERVER, 1, 2, 0, 100, [], 1000, server_ttl=256)
+    with pytest.raises(TypeError, match="the log must be a FrameLog, not PyFrameLog"):
+        native.tcp_session((*CLIENT, 1, 64), (*SERVER, 2, 64), (1460, 64240, 502, 65160, 509, 7), (50, 12, 10),
+                           b"", 0, 100, [], 1000, False, PyFrameLog(), "x")
+    with pytest.raises(TypeError, match="the label must be a str or None, not int"):
+        log_tcp_connection(native.FrameLog(), 3, *CLIENT, *SERVER, 1, 2, 0, 100, [], 1000)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="at most 40"):
         native.tcp_session((*CLIENT, 1, 64), (*SERVER, 2, 64), (1460, 64240, 502, 65160, 509, 7), (50, 12, 10),
                            bytes(44), 0, 100, [], 1000, False)
@@ -209,8 +232,12 @@ step_strategy = st.lists(st.tuples(times_strategy, st.binary(min_size=1, max_siz
 label_strategy = st.one_of(st.none(), st.sampled_from(["", "benign:dns", "h0001-tv1-c0002-sweep"]))
 
 
+spaced_strategy = st.tuples(times_strategy, st.integers(0, 7), st.lists(st.binary(min_size=1, max_size=90), max_size=6))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.tuples(st.just("add"), step_strategy, label_strategy),
+                          st.tuples(st.just("spaced"), spaced_strategy, label_strategy),
                           st.tuples(st.just("take"), times_strategy, st.booleans())), max_size=12))
 def test_a_frame_log_hands_over_what_the_pure_python_one_does(native: ModuleType, ops: list) -> None:
     fast, slow = native.FrameLog(), PyFrameLog()
@@ -218,6 +245,9 @@ def test_a_frame_log_hands_over_what_the_pure_python_one_does(native: ModuleType
         if op == "add":
             fast.add(a, b)
             slow.add(a, b)
+        elif op == "spaced":
+            fast.add_spaced(*a, b)
+            slow.add_spaced(*a, b)
         else:
             assert fast.take(a, b) == slow.take(a, b)
         assert len(fast) == len(slow)
@@ -301,6 +331,23 @@ def test_a_sink_that_misbehaves_is_reported_and_the_logs_keep_their_frames(nativ
     with pytest.raises(TypeError, match="log 0: expected a FrameLog"):
         native.take_merged_into([PyFrameLog()], 10, False, Failing())
     assert len(log) == 1  # nothing was taken
+
+
+def test_evenly_spaced_frames_are_the_pairs_they_stand_for_and_bad_ones_are_refused(native: ModuleType) -> None:
+    for kind in (native.FrameLog, PyFrameLog):
+        spaced, paired = kind(), kind()
+        spaced.add_spaced(100, 7, [b"a", b"bb", b"ccc"], "sweep")
+        paired.add([(100, b"a"), (107, b"bb"), (114, b"ccc")], "sweep")
+        assert spaced.take(0, True) == paired.take(0, True)
+        with pytest.raises(ValueError, match="times are never negative"):
+            kind().add_spaced(5, -1, [b"x"], None)
+    log = native.FrameLog()  # the compiled log checks frames as it adds them (the Python one when taking)
+    log.add([(1, b"kept")], None)
+    with pytest.raises(TypeError, match="frame 1: the frame must be bytes, not str"):
+        log.add_spaced(5, 1, [b"x", "y"], None)
+    with pytest.raises(TypeError, match="must be a str or None, not int"):
+        log.add_spaced(5, 1, [b"x"], 3)  # type: ignore[arg-type]
+    assert len(log) == 1  # all or nothing: the refused frames left no trace
 
 
 def test_taking_together_refuses_what_is_not_a_compiled_log(native: ModuleType) -> None:
