@@ -37,3 +37,18 @@ def test_icmp_and_arp():
     expected = REF.calc(communityid.FlowTuple.make_icmp("192.168.1.5", "192.168.1.9", 8, 0))
     assert ids.of("icmp", "192.168.1.5", 8, "192.168.1.9", 0) == expected
     assert ids.of("arp", "192.168.1.5", 0, "192.168.1.0/24", 0) == ""
+
+
+def test_a_bad_address_is_refused_and_not_remembered(monkeypatch):
+    from testbed import community_id
+
+    with pytest.raises(OSError):
+        transport_community_id(17, "192.168.1.300", 53, "192.168.1.1", 53)
+    assert "192.168.1.300" not in community_id._PACKED
+    # The cache of packed addresses is bounded: full, it starts again, and ids stay right.
+    monkeypatch.setattr(community_id, "_MAX_PACKED", 2)
+    for host in range(1, 6):
+        src = f"10.0.0.{host}"
+        expected = REF.calc(communityid.FlowTuple.make_udp(src, "10.0.1.1", 5000, 53))
+        assert transport_community_id(17, src, 5000, "10.0.1.1", 53) == expected
+        assert len(community_id._PACKED) <= 2
