@@ -9,8 +9,6 @@ start at an even offset of the checksummed data).
 
 from __future__ import annotations
 
-import numpy as np
-
 _MOD = 0xFFFF
 
 
@@ -62,6 +60,10 @@ def segment_sums(data: bytes, size: int) -> list[int]:
     full = n // size if size % 2 == 0 and n >= _NUMPY_FROM * size else 0
     sums: list[int] = []
     if full:
+        # Imported here: only the pure-Python TCP path needs it, and importing numpy starts its BLAS
+        # threads, which took CPU time of their own during compiled runs that never call it.
+        import numpy as np
+
         words = np.frombuffer(data, "<u2", full * size // 2).reshape(full, size // 2)
         acc = np.uint32 if size // 2 * 0xFFFF < 2**32 else np.uint64  # no overflow, the narrowest
         sums = (np.add.reduce(words, axis=1, dtype=acc) % _MOD * 256 % _MOD).tolist()
