@@ -474,12 +474,20 @@ class SimExecutor:
             if ti >= self.end_us:
                 break
             node = self.lan.by_ip.get(host.ip)
-            target = node.ip if node is not None else ipaddress.ip_address(host.ip).packed
-            frames.append((ti, P.arp_request(actor.mac, actor.ip, target)))
+            # Who-has and is-at frames depend only on the two hosts: built once, as for a sweep.
+            request = actor.cache.get(("arp-request", host.ip))
+            if request is None:
+                target = node.ip if node is not None else ipaddress.ip_address(host.ip).packed
+                request = actor.cache[("arp-request", host.ip)] = P.arp_request(actor.mac, actor.ip, target)
+            frames.append((ti, request))
             last = ti
             if node is not None and node.present(ti / 1e6):
                 last = ti + self._lan_rtt_us(node) // 2 + 40  # well inside the second the router waits
-                frames.append((last, P.arp_reply(node.mac, node.ip, actor.mac, actor.ip)))
+                reply = node.cache.get(("arp-reply", actor.host_index))
+                if reply is None:
+                    reply = node.cache[("arp-reply", actor.host_index)] = P.arp_reply(node.mac, node.ip, actor.mac,
+                                                                                      actor.ip)
+                frames.append((last, reply))
             flows.append(Flow("arp", actor.device.ip, 0, host.ip, 0, ti, last))
         return Outcome(None, ti + 1_000_000 - t, frames, flows)
 
