@@ -204,9 +204,10 @@ def simulate(scenario: Scenario, households: list[Household], collector_db: Path
     """Yield the run's chunks in capture order (``chunk.until_us`` tells how far the run got).
 
     In one process the SDK uploads through ``transport`` (default: a collector app on
-    ``collector_db``), and the frames go straight into ``capture`` when given; worker processes each open their own collector app on the same database, and
-    write their frames straight into the file of ``capture`` (a writer on a real file), where the
-    writer reserves room for them: their chunks carry no frames.
+    ``collector_db``), and the frames go straight into ``capture`` when given. Worker processes each
+    open their own collector app on the same database, and write their frames straight into the file
+    of ``capture`` (a writer on a real file), where the writer reserves room for them. Either way the
+    chunks then carry no frames.
     With ``executor`` (a Dask client or a process pool, see ``testbed.distributed``) the shards run
     as tasks writing part files under ``parts_dir`` (a split capture's parts into ``capture_dir``).
     """

@@ -80,8 +80,9 @@ class SimExecutor:
                  names: dict[str, str] | None = None, end_us: float = float("inf"),
                  log: FrameLogLike | None = None) -> None:
         self.lan = lan
-        # Where a streaming session's frames go straight to, labelled as ``perform`` is told (most of a
-        # run's frames: a Python object each cost more than making them); without it, into ``Outcome``.
+        # Where streaming sessions and sweep requests put their frames straight away, labelled as
+        # ``perform`` is told: most of a run's frames, and a Python object each cost more than making
+        # them. Without a log they go into ``Outcome.frames`` like every other step's.
         self.log = log
         self._label: str | None = None
         # The run's end (capture time): a step that spans minutes (a round, a stretch) stops there, as
