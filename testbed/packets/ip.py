@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from . import speedups
 from .checksum import ones_sum
 from .ethernet import ETHERNET, ETHERTYPE_IPV4, MIN_FRAME
 from .header import Header
@@ -135,7 +136,14 @@ def udp_frame(
     *,
     df: bool = True,
 ) -> bytes:
-    """A UDP datagram in IPv4 in Ethernet, with both checksums (for multicast pass the group's MAC)."""
+    """A UDP datagram in IPv4 in Ethernet, with both checksums (for multicast pass the group's MAC).
+
+    Made by the compiled extension where it is built (this is its reference): a run makes about 440 k
+    of these (DNS, mDNS, SSDP, NBNS, NTP, DHCP).
+    """
+    native = speedups.native
+    if native is not None:
+        return native.udp_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, ttl, ip_id, df)
     n = len(payload)
     udp_len = 8 + n
     total = 20 + udp_len

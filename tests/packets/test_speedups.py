@@ -21,6 +21,7 @@ from testbed.packets import TcpSession, log_tcp_connection, speedups, tcp_connec
 from testbed.packets.direct_file import ALIGN, DirectFile
 from testbed.packets.encoded_frames import EncodedFrames
 from testbed.packets.frame_log import PyFrameLog, merge_encoded, take_merged, take_merged_into
+from testbed.packets.ip import udp_frame
 from testbed.packets.pcapng import EpbEncoder
 
 REQUIRE = os.environ.get("CI") == "true" or os.environ.get("TESTBED_REQUIRE_SPEEDUPS") == "1"
@@ -37,7 +38,7 @@ def native() -> ModuleType:
 
 def test_the_extension_is_built_and_complete(native: ModuleType) -> None:
     # The fixture fails in CI when the extension is missing; built, it must offer every loop the code calls.
-    for name in ("epb_encode", "tcp_bulk", "tcp_session", "FrameLog", "merge_encoded", "take_merged",
+    for name in ("epb_encode", "tcp_bulk", "tcp_session", "udp_frame", "FrameLog", "merge_encoded", "take_merged",
                  "take_merged_into"):
         assert hasattr(native, name), f"testbed.packets._speedups lacks {name}: rebuild it (pip install -e .)"
 
@@ -223,6 +224,40 @@ def test_bad_connections_are_refused(native: ModuleType) -> None:
     with pytest.raises(ValueError, match="at most 40"):
         native.tcp_session((*CLIENT, 1, 64), (*SERVER, 2, 64), (1460, 64240, 502, 65160, 509, 7), (50, 12, 10),
                            bytes(44), 0, 100, [], 1000, False)
+
+
+# ------------------------------------------------------------------ UDP datagrams
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=6, max_size=6), st.binary(min_size=6, max_size=6), st.binary(min_size=4, max_size=4),
+       st.binary(min_size=4, max_size=4), st.integers(0, 65535), st.integers(0, 65535), st.binary(max_size=1600),
+       st.integers(0, 255), st.integers(0, 65535), st.booleans())
+def test_udp_frames_are_the_pure_python_frames(native: ModuleType, src_mac: bytes, dst_mac: bytes, src_ip: bytes,
+                                               dst_ip: bytes, sport: int, dport: int, payload: bytes, ttl: int,
+                                               ip_id: int, df: bool) -> None:
+    fast = udp_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, ttl, ip_id, df=df)
+    try:
+        speedups.native = None
+        slow = udp_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, ttl, ip_id, df=df)
+    finally:
+        speedups.native = native
+    assert fast == slow
+
+
+def test_bad_udp_frames_are_refused(native: ModuleType) -> None:
+    good = (bytes(6), bytes(6), bytes(4), bytes(4), 1, 2, b"x", 64, 0, True)
+    for index, bad, says in [(0, bytes(5), "the source MAC has 5 bytes, not 6"),
+                             (3, bytes(16), "the destination address has 16 bytes, not 4"),
+                             (4, 65536, "the source port must be in 0..65535"),
+                             (7, 256, "the TTL must be in 0..255"),
+                             (8, -1, "the IP id must be in 0..65535"),
+                             (6, bytes(65508), "a payload of 65508 bytes does not fit")]:
+        args = list(good)
+        args[index] = bad
+        with pytest.raises(ValueError, match=says):
+            native.udp_frame(*args)
+    with pytest.raises(TypeError, match="takes 10 arguments"):
+        native.udp_frame(*good[:9])
 
 
 # ------------------------------------------------------------------ frame logs and their merge
