@@ -1285,10 +1285,14 @@ static PyObject *take_merged_into(PyObject *module, PyObject *args)
     return result;
 }
 
-/* ------------------------------------------------------------------ UDP datagrams */
+/* ------------------------------------------------------------------ UDP datagrams and ICMP echoes */
 
-/* A bytes-like argument of exactly ``size`` bytes (a MAC, an IPv4 address), copied to ``out``. */
-static int exact_bytes(PyObject *obj, Py_ssize_t size, const char *what, unsigned char *out)
+/* Both ends of a datagram, read from the first four arguments (MACs of 6 bytes, addresses of 4). */
+typedef struct {
+    unsigned char src_mac[6], dst_mac[6], src_ip[4], dst_ip[4];
+} Ends;
+
+static int exact_bytes(PyObject *obj, Py_ssize_t size, const char *who, const char *what, unsigned char *out)
 {
     Py_buffer view;
     if (PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE) < 0)
@@ -1297,69 +1301,56 @@ static int exact_bytes(PyObject *obj, Py_ssize_t size, const char *what, unsigne
     if (ok)
         memcpy(out, view.buf, (size_t)size);
     else
-        PyErr_Format(PyExc_ValueError, "udp_frame: %s has %zd bytes, not %zd", what, view.len, size);
+        PyErr_Format(PyExc_ValueError, "%s: %s has %zd bytes, not %zd", who, what, view.len, size);
     PyBuffer_Release(&view);
     return ok ? 0 : -1;
 }
 
-static int bounded(PyObject *obj, unsigned long high, const char *what, unsigned long *out)
+static int read_ends(PyObject *const *args, const char *who, Ends *e)
+{
+    return exact_bytes(args[0], 6, who, "the source MAC", e->src_mac) < 0 ||
+                   exact_bytes(args[1], 6, who, "the destination MAC", e->dst_mac) < 0 ||
+                   exact_bytes(args[2], 4, who, "the source address", e->src_ip) < 0 ||
+                   exact_bytes(args[3], 4, who, "the destination address", e->dst_ip) < 0
+               ? -1
+               : 0;
+}
+
+static int bounded(PyObject *obj, unsigned long high, const char *who, const char *what, unsigned long *out)
 {
     unsigned long v = PyLong_AsUnsignedLong(obj);
     if (v == (unsigned long)-1 && PyErr_Occurred()) {
         if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
             PyErr_Clear();
-            PyErr_Format(PyExc_ValueError, "udp_frame: %s must be in 0..%lu", what, high);
+            PyErr_Format(PyExc_ValueError, "%s: %s must be in 0..%lu", who, what, high);
         }
         return -1;
     }
     if (v > high) {
-        PyErr_Format(PyExc_ValueError, "udp_frame: %s must be in 0..%lu, got %lu", what, high, v);
+        PyErr_Format(PyExc_ValueError, "%s: %s must be in 0..%lu, got %lu", who, what, high, v);
         return -1;
     }
     *out = v;
     return 0;
 }
 
-/* udp_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, ttl, ip_id, df) -> bytes: what
- * ``testbed.packets.ip.udp_frame`` (its reference) makes: a UDP datagram with both checksums, in IPv4
- * (DF as asked), in Ethernet, padded to the Ethernet minimum. */
-static PyObject *udp_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* A frame of Ethernet and IPv4 headers around an 8-byte header and ``n`` payload bytes, for the caller
+ * to fill at ``*l4``, padded to the Ethernet minimum. NULL with an error if the packet does not fit. */
+static PyObject *ipv4_frame(const Ends *e, const char *who, uint32_t proto, unsigned long ttl, unsigned long ip_id,
+                            uint32_t frag, Py_ssize_t n, unsigned char **l4)
 {
-    (void)module;
-    if (nargs != 10) {
-        PyErr_Format(PyExc_TypeError, "udp_frame takes 10 arguments, got %zd", nargs);
-        return NULL;
-    }
-    unsigned char src_mac[6], dst_mac[6], src_ip[4], dst_ip[4];
-    unsigned long sport, dport, ttl, ip_id;
-    if (exact_bytes(args[0], 6, "the source MAC", src_mac) < 0 || exact_bytes(args[1], 6, "the destination MAC", dst_mac) < 0 ||
-        exact_bytes(args[2], 4, "the source address", src_ip) < 0 ||
-        exact_bytes(args[3], 4, "the destination address", dst_ip) < 0 ||
-        bounded(args[4], 0xFFFF, "the source port", &sport) < 0 ||
-        bounded(args[5], 0xFFFF, "the destination port", &dport) < 0 || bounded(args[7], 0xFF, "the TTL", &ttl) < 0 ||
-        bounded(args[8], 0xFFFF, "the IP id", &ip_id) < 0)
-        return NULL;
-    int df = PyObject_IsTrue(args[9]);
-    if (df < 0)
-        return NULL;
-    Py_buffer payload;
-    if (PyObject_GetBuffer(args[6], &payload, PyBUF_SIMPLE) < 0)
-        return NULL;
-    PyObject *frame = NULL;
-    Py_ssize_t n = payload.len, udp_len = 8 + n, total = 20 + udp_len;
+    Py_ssize_t l4_len = 8 + n, total = 20 + l4_len;
     if (total > 0xFFFF) {
-        PyErr_Format(PyExc_ValueError, "udp_frame: a payload of %zd bytes does not fit an IPv4 packet", n);
-        goto done;
+        PyErr_Format(PyExc_ValueError, "%s: a payload of %zd bytes does not fit an IPv4 packet", who, n);
+        return NULL;
     }
     Py_ssize_t length = 14 + total < MIN_FRAME ? MIN_FRAME : 14 + total;
-    frame = PyBytes_FromStringAndSize(NULL, length);
+    PyObject *frame = PyBytes_FromStringAndSize(NULL, length);
     if (frame == NULL)
-        goto done;
+        return NULL;
     unsigned char *p = (unsigned char *)PyBytes_AS_STRING(frame);
-    uint64_t addr_sum = be32_at(src_ip) + be32_at(dst_ip);
-    uint32_t frag = df ? 0x4000u : 0u;
-    memcpy(p, dst_mac, 6);
-    memcpy(p + 6, src_mac, 6);
+    memcpy(p, e->dst_mac, 6);
+    memcpy(p + 6, e->src_mac, 6);
     put_be16(p + 12, 0x0800); /* IPv4 */
     p[14] = 0x45;
     p[15] = 0;
@@ -1367,19 +1358,90 @@ static PyObject *udp_frame(PyObject *module, PyObject *const *args, Py_ssize_t n
     put_be16(p + 18, (uint32_t)ip_id);
     put_be16(p + 20, frag);
     p[22] = (unsigned char)ttl;
-    p[23] = 17; /* UDP */
-    put_be16(p + 24, ones_complement(0x4500u + (uint64_t)total + ip_id + frag + (ttl << 8 | 17u) + addr_sum));
-    memcpy(p + 26, src_ip, 4);
-    memcpy(p + 30, dst_ip, 4);
-    put_be16(p + 34, (uint32_t)sport);
-    put_be16(p + 36, (uint32_t)dport);
-    put_be16(p + 38, (uint32_t)udp_len);
-    /* The pseudo-header (addresses, protocol, length), the header (the length again), the payload. */
-    put_be16(p + 40, ones_complement(addr_sum + 17u + 2 * (uint64_t)udp_len + sport + dport +
-                                     word_sum(payload.buf, n)));
-    memcpy(p + 42, payload.buf, (size_t)n);
-    memset(p + 42 + n, 0, (size_t)(length - 42 - n)); /* Ethernet padding of a short frame */
-done:
+    p[23] = (unsigned char)proto;
+    put_be16(p + 24, ones_complement(0x4500u + (uint64_t)total + ip_id + frag + (ttl << 8 | proto) +
+                                     be32_at(e->src_ip) + be32_at(e->dst_ip)));
+    memcpy(p + 26, e->src_ip, 4);
+    memcpy(p + 30, e->dst_ip, 4);
+    memset(p + 34 + l4_len, 0, (size_t)(length - 34 - l4_len)); /* Ethernet padding of a short frame */
+    *l4 = p + 34;
+    return frame;
+}
+
+/* udp_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, ttl, ip_id, df) -> bytes: what
+ * ``testbed.packets.ip.udp_frame`` (its reference) makes: a UDP datagram with both checksums, in IPv4
+ * (DF as asked), in Ethernet. */
+static PyObject *udp_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 10) {
+        PyErr_Format(PyExc_TypeError, "udp_frame takes 10 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Ends e;
+    unsigned long sport, dport, ttl, ip_id;
+    if (read_ends(args, "udp_frame", &e) < 0 || bounded(args[4], 0xFFFF, "udp_frame", "the source port", &sport) < 0 ||
+        bounded(args[5], 0xFFFF, "udp_frame", "the destination port", &dport) < 0 ||
+        bounded(args[7], 0xFF, "udp_frame", "the TTL", &ttl) < 0 ||
+        bounded(args[8], 0xFFFF, "udp_frame", "the IP id", &ip_id) < 0)
+        return NULL;
+    int df = PyObject_IsTrue(args[9]);
+    if (df < 0)
+        return NULL;
+    Py_buffer payload;
+    if (PyObject_GetBuffer(args[6], &payload, PyBUF_SIMPLE) < 0)
+        return NULL;
+    unsigned char *p;
+    Py_ssize_t n = payload.len, udp_len = 8 + n;
+    PyObject *frame = ipv4_frame(&e, "udp_frame", 17, ttl, ip_id, df ? 0x4000u : 0u, n, &p);
+    if (frame != NULL) {
+        put_be16(p, (uint32_t)sport);
+        put_be16(p + 2, (uint32_t)dport);
+        put_be16(p + 4, (uint32_t)udp_len);
+        /* The pseudo-header (addresses, protocol, length), the header (the length again), the payload. */
+        put_be16(p + 6, ones_complement(be32_at(e.src_ip) + be32_at(e.dst_ip) + 17u + 2 * (uint64_t)udp_len + sport +
+                                        dport + word_sum(payload.buf, n)));
+        memcpy(p + 8, payload.buf, (size_t)n);
+    }
+    PyBuffer_Release(&payload);
+    return frame;
+}
+
+/* icmp_echo(src_mac, dst_mac, src_ip, dst_ip, ident, seq, payload, reply, ttl, ip_id, df) -> bytes: what
+ * ``testbed.packets.ip.icmp_echo`` (its reference) makes, ``df`` already decided. */
+static PyObject *icmp_echo(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 11) {
+        PyErr_Format(PyExc_TypeError, "icmp_echo takes 11 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Ends e;
+    unsigned long ident, seq, ttl, ip_id;
+    if (read_ends(args, "icmp_echo", &e) < 0 ||
+        bounded(args[4], 0xFFFF, "icmp_echo", "the identifier", &ident) < 0 ||
+        bounded(args[5], 0xFFFF, "icmp_echo", "the sequence number", &seq) < 0 ||
+        bounded(args[8], 0xFF, "icmp_echo", "the TTL", &ttl) < 0 ||
+        bounded(args[9], 0xFFFF, "icmp_echo", "the IP id", &ip_id) < 0)
+        return NULL;
+    int reply = PyObject_IsTrue(args[7]), df = PyObject_IsTrue(args[10]);
+    if (reply < 0 || df < 0)
+        return NULL;
+    Py_buffer payload;
+    if (PyObject_GetBuffer(args[6], &payload, PyBUF_SIMPLE) < 0)
+        return NULL;
+    unsigned char *p;
+    Py_ssize_t n = payload.len;
+    uint32_t type = reply ? 0u : 8u; /* echo reply, echo request */
+    PyObject *frame = ipv4_frame(&e, "icmp_echo", 1, ttl, ip_id, df ? 0x4000u : 0u, n, &p);
+    if (frame != NULL) {
+        p[0] = (unsigned char)type;
+        p[1] = 0; /* code */
+        put_be16(p + 2, ones_complement((uint64_t)(type << 8) + ident + seq + word_sum(payload.buf, n)));
+        put_be16(p + 4, (uint32_t)ident);
+        put_be16(p + 6, (uint32_t)seq);
+        memcpy(p + 8, payload.buf, (size_t)n);
+    }
     PyBuffer_Release(&payload);
     return frame;
 }
@@ -1395,6 +1457,8 @@ static PyMethodDef methods[] = {
      "epb_encode(records, interface) -> (times, ends, blob): Enhanced Packet Blocks of (ts_us, frame, comment) records."},
     {"tcp_bulk", tcp_bulk, METH_VARARGS,
      "tcp_bulk(...) -> (frames, seq, snd_id, rcv_id, cwnd, t_done): the segments and ACKs of a bulk TCP send."},
+    {"icmp_echo", (PyCFunction)(void (*)(void))icmp_echo, METH_FASTCALL,
+     "icmp_echo(src_mac, dst_mac, src_ip, dst_ip, ident, seq, payload, reply, ttl, ip_id, df) -> bytes: ip.icmp_echo's frame."},
     {"udp_frame", (PyCFunction)(void (*)(void))udp_frame, METH_FASTCALL,
      "udp_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, ttl, ip_id, df) -> bytes: ip.udp_frame's frame."},
     {"tcp_session", tcp_session, METH_VARARGS,

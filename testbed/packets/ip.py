@@ -108,9 +108,17 @@ def icmp_echo(
     *,
     df: bool | None = None,
 ) -> bytes:
-    """An ICMP echo request (or reply) frame; ``df`` defaults to Linux's habit: set on requests only."""
+    """An ICMP echo request (or reply) frame; ``df`` defaults to Linux's habit: set on requests only.
+
+    Made by the compiled extension where it is built (this is its reference), as ``udp_frame``.
+    """
+    dont_fragment = not reply if df is None else df
+    native = speedups.native
+    if native is not None:
+        return native.icmp_echo(src_mac, dst_mac, src_ip, dst_ip, ident, seq, payload, reply, ttl, ip_id,
+                                dont_fragment)
     icmp_type = ICMP_ECHO_REPLY if reply else ICMP_ECHO_REQUEST
-    frag = IP_DF if (not reply if df is None else df) else 0
+    frag = IP_DF if dont_fragment else 0
     total = 28 + len(payload)
     addr_sum = _from_bytes(src_ip) + _from_bytes(dst_ip)
     ip_sum = _ip_checksum(total, ip_id, frag, ttl << 8 | PROTO_ICMP, addr_sum)

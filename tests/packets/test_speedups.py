@@ -21,7 +21,7 @@ from testbed.packets import TcpSession, log_tcp_connection, speedups, tcp_connec
 from testbed.packets.direct_file import ALIGN, DirectFile
 from testbed.packets.encoded_frames import EncodedFrames
 from testbed.packets.frame_log import PyFrameLog, merge_encoded, take_merged, take_merged_into
-from testbed.packets.ip import udp_frame
+from testbed.packets.ip import icmp_echo, udp_frame
 from testbed.packets.pcapng import EpbEncoder
 
 REQUIRE = os.environ.get("CI") == "true" or os.environ.get("TESTBED_REQUIRE_SPEEDUPS") == "1"
@@ -38,8 +38,8 @@ def native() -> ModuleType:
 
 def test_the_extension_is_built_and_complete(native: ModuleType) -> None:
     # The fixture fails in CI when the extension is missing; built, it must offer every loop the code calls.
-    for name in ("epb_encode", "tcp_bulk", "tcp_session", "udp_frame", "FrameLog", "merge_encoded", "take_merged",
-                 "take_merged_into"):
+    for name in ("epb_encode", "tcp_bulk", "tcp_session", "udp_frame", "icmp_echo", "FrameLog", "merge_encoded",
+                 "take_merged", "take_merged_into"):
         assert hasattr(native, name), f"testbed.packets._speedups lacks {name}: rebuild it (pip install -e .)"
 
 
@@ -244,6 +244,23 @@ def test_udp_frames_are_the_pure_python_frames(native: ModuleType, src_mac: byte
     assert fast == slow
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=6, max_size=6), st.binary(min_size=4, max_size=4), st.integers(0, 65535),
+       st.integers(0, 65535), st.binary(max_size=1600), st.booleans(), st.integers(0, 255), st.integers(0, 65535),
+       st.sampled_from([None, True, False]))
+def test_icmp_echoes_are_the_pure_python_frames(native: ModuleType, mac: bytes, ip: bytes, ident: int, seq: int,
+                                                payload: bytes, reply: bool, ttl: int, ip_id: int,
+                                                df: bool | None) -> None:
+    args = (mac, mac[::-1], ip, ip[::-1], ident, seq, payload, reply, ttl, ip_id)
+    fast = icmp_echo(*args, df=df)
+    try:
+        speedups.native = None
+        slow = icmp_echo(*args, df=df)
+    finally:
+        speedups.native = native
+    assert fast == slow
+
+
 def test_bad_udp_frames_are_refused(native: ModuleType) -> None:
     good = (bytes(6), bytes(6), bytes(4), bytes(4), 1, 2, b"x", 64, 0, True)
     for index, bad, says in [(0, bytes(5), "the source MAC has 5 bytes, not 6"),
@@ -258,6 +275,13 @@ def test_bad_udp_frames_are_refused(native: ModuleType) -> None:
             native.udp_frame(*args)
     with pytest.raises(TypeError, match="takes 10 arguments"):
         native.udp_frame(*good[:9])
+    echo = (bytes(6), bytes(6), bytes(4), bytes(4), 1, 2, b"x", False, 64, 0, True)
+    for index, bad, says in [(1, b"", "icmp_echo: the destination MAC has 0 bytes, not 6"),
+                             (5, 1 << 16, "icmp_echo: the sequence number must be in 0..65535")]:
+        args = list(echo)
+        args[index] = bad
+        with pytest.raises(ValueError, match=says):
+            native.icmp_echo(*args)
 
 
 # ------------------------------------------------------------------ frame logs and their merge
