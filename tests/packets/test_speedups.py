@@ -1,6 +1,7 @@
 """The compiled hot loops (``testbed/packets/_speedups.c``) write exactly what their pure-Python
-references write: pcapng blocks, the segments of bulk TCP sends, frame logs and their merge, and a
-whole run's capture.
+references write: pcapng blocks, the segments of bulk TCP sends and whole TCP connections, UDP and
+ICMP frames, frame logs (frames added, spaced or straight from a connection) and their merge, into
+memory or a file's staging buffers, and a whole run's capture.
 
 Where the extension was not built (no C compiler) these tests skip, except in CI (``CI=true`` or
 ``TESTBED_REQUIRE_SPEEDUPS=1``), where a missing extension is a failure: CI must test the fast path.
