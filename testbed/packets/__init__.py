@@ -44,7 +44,7 @@ from .netbios import NBNS_PORT, nbns_nbstat_query, nbns_nbstat_response
 from .ntp import NTP_PORT, ntp_request, ntp_response
 from .pcapng import PcapngWriter
 from .ssdp import SSDP_ADDR, SSDP_PORT, ssdp_msearch, ssdp_notify, ssdp_response
-from .tcp_session import TcpSession, log_tcp_connection, tcp_connection
+from .tcp_session import TcpSession, tcp_connection
 from .tls import (
     tls_application_data,
     tls_application_stream,
@@ -77,7 +77,6 @@ __all__ = [
     "PcapngWriter",
     "TcpSession",
     "tcp_connection",
-    "log_tcp_connection",
     "arp_reply",
     "arp_request",
     "dhcp_message",

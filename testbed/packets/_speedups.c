@@ -11,18 +11,23 @@
  *     native int64s, the offset just past each block as native uint64s, and the Enhanced Packet Blocks
  *     (little-endian, as pcapng.EpbEncoder writes them).
  *
- * tcp_bulk(data, mss, cwnd, max_burst, t_us, ack_delay, turnaround, gap,
- *          s_template, s_ip_base, s_tcp_base, seq, snd_id,
- *          r_template, r_ip_base, r_tcp_base, rcv_seq, rcv_id)
- *     -> (frames, seq, snd_id, rcv_id, cwnd, t_done)
- *     The slow-start bursts and delayed ACKs of TcpSession._send: the same frames, in the same order.
- *     A template is a plain segment's 54 header bytes with the fields that vary left for this code.
+ * tcp_session(client, server, windows, timing, syn_options, t_us, rtt_us, sends, close_delay_us,
+ *             close_by_server[, log, label]) -> (frames, t_done)
+ *     What testbed.packets.tcp_connection makes of a whole TCP connection (TcpSession is its reference):
+ *     the handshake, the slow-start bursts and delayed ACKs of each send, the close. Given a FrameLog,
+ *     the frames go into it as blocks instead, and the list returned is empty.
  *
- * FrameLog: a household's frames not yet handed over, kept as blocks: add(frames, label) per step,
- *     take(until_us, final) per window (testbed.packets.frame_log has the pure-Python twin).
+ * udp_frame(...), icmp_echo(...) -> bytes
+ *     The frames of testbed.packets.ip's functions of the same names (their references).
+ *
+ * FrameLog: a household's frames not yet handed over, kept as blocks: add(frames, label) or
+ *     add_spaced(t0_us, gap_us, frames, label) per step, take(until_us, final) per window
+ *     (testbed.packets.frame_log has the pure-Python twin).
  *
  * take_merged(logs, until_us, final) -> (times, ends, blob)
  *     What take gives of each FrameLog, merged by capture time (ties in log order) in one copy.
+ * take_merged_into(logs, until_us, final, sink) -> (frames, bytes)
+ *     The same blocks, copied straight into a DirectFile's staging buffers.
  *
  * merge_encoded(parts) -> (times, ends, blob)
  *     Encoded parts (each in capture order) merged by capture time, ties in part order.
@@ -498,14 +503,14 @@ static Py_ssize_t *framebuf_order(const FrameBuf *fb)
     return order;
 }
 
-/* The frames as a list of (ts_us, frame) pairs, in ``order`` (NULL: the order made). */
+/* The frames as a list of (ts_us, frame) pairs, in ``order``. */
 static PyObject *framebuf_list(const FrameBuf *fb, const Py_ssize_t *order)
 {
     PyObject *out = PyList_New(fb->count);
     if (out == NULL)
         return NULL;
     for (Py_ssize_t k = 0; k < fb->count; k++) {
-        Py_ssize_t i = order ? order[k] : k, start = framebuf_start(fb, i);
+        Py_ssize_t i = order[k], start = framebuf_start(fb, i);
         PyObject *pair = Py_BuildValue("(Ly#)", (long long)fb->times[i], (const char *)fb->data + start,
                                        fb->ends[i] - start);
         if (pair == NULL) {
@@ -517,9 +522,9 @@ static PyObject *framebuf_list(const FrameBuf *fb, const Py_ssize_t *order)
     return out;
 }
 
-/* The frames appended to ``log`` in ``order`` (NULL: the order made) as blocks labelled ``label`` (str or
- * None); all or none. */
-static int framebuf_log(const FrameBuf *fb, const Py_ssize_t *order, FrameLog *log, PyObject *label)
+/* The frames appended to ``log`` in the order made, as blocks labelled ``label`` (str or None); all or
+ * none. A log sorts its frames by time, stably, when they are taken: the same as adding them sorted. */
+static int framebuf_log(const FrameBuf *fb, FrameLog *log, PyObject *label)
 {
     const char *comment;
     Py_ssize_t comment_length;
@@ -527,11 +532,11 @@ static int framebuf_log(const FrameBuf *fb, const Py_ssize_t *order, FrameLog *l
         return -1;
     Py_ssize_t length = log->length, pending = log->count;
     uint64_t seq = log->next_seq;
-    for (Py_ssize_t k = 0; k < fb->count; k++) {
-        Py_ssize_t i = order ? order[k] : k, start = framebuf_start(fb, i);
+    for (Py_ssize_t i = 0; i < fb->count; i++) {
+        Py_ssize_t start = framebuf_start(fb, i);
         Record r = {.ts = fb->times[i], .frame = (const char *)fb->data + start, .length = fb->ends[i] - start,
                     .comment = comment, .comment_length = comment_length};
-        if (log_append(log, &r, "frame", k) < 0)
+        if (log_append(log, &r, "frame", i) < 0)
             goto refuse;
     }
     return 0;
@@ -645,51 +650,6 @@ static int check_mss(const char *who, long long mss)
     return 0;
 }
 
-static PyObject *tcp_bulk(PyObject *module, PyObject *args)
-{
-    (void)module;
-    Py_buffer data, s_tpl, r_tpl;
-    long long mss, cwnd, max_burst, t_us, ack_delay, turnaround, gap;
-    unsigned long long s_ip_base, s_tcp_base, seq, snd_id, r_ip_base, r_tcp_base, rcv_seq, rcv_id;
-    if (!PyArg_ParseTuple(args, "y*LLLLLLLy*KKKKy*KKKK:tcp_bulk", &data, &mss, &cwnd, &max_burst, &t_us,
-                          &ack_delay, &turnaround, &gap, &s_tpl, &s_ip_base, &s_tcp_base, &seq, &snd_id,
-                          &r_tpl, &r_ip_base, &r_tcp_base, &rcv_seq, &rcv_id))
-        return NULL;
-    PyObject *out = NULL, *result = NULL;
-    FrameBuf fb = {0};
-    if (s_tpl.len != HEADERS || r_tpl.len != HEADERS) {
-        PyErr_Format(PyExc_ValueError, "tcp_bulk: a header template has %d bytes", HEADERS);
-        goto done;
-    }
-    if (check_mss("tcp_bulk", mss) < 0)
-        goto done;
-    if (max_burst <= 0 || cwnd <= 0) {
-        PyErr_SetString(PyExc_ValueError, "tcp_bulk: mss, cwnd and max_burst must be positive");
-        goto done;
-    }
-    /* Python ints are unbounded; these stay far below 2**64 (16-bit ids, 32-bit numbers, small bases). */
-    Side snd = {.ip_base = s_ip_base, .tcp_base = s_tcp_base, .seq = seq & 0xFFFFFFFFull,
-                .ip_id = snd_id & 0xFFFFull, .cwnd = cwnd};
-    Side rcv = {.ip_base = r_ip_base, .tcp_base = r_tcp_base, .seq = rcv_seq & 0xFFFFFFFFull,
-                .ip_id = rcv_id & 0xFFFFull};
-    memcpy(snd.tpl, s_tpl.buf, HEADERS);
-    memcpy(rcv.tpl, r_tpl.buf, HEADERS);
-    long long t_done = bulk_send(&fb, data.buf, data.len, mss, max_burst, t_us, ack_delay, turnaround, gap, &snd,
-                                 &rcv);
-    if (t_done < 0 && PyErr_Occurred())
-        goto done;
-    out = framebuf_list(&fb, NULL); /* in the order made: TcpSession sorts each exchange */
-    if (out != NULL)
-        result = Py_BuildValue("(OKKKLL)", out, snd.seq, snd.ip_id, rcv.ip_id, snd.cwnd, t_done);
-done:
-    Py_XDECREF(out);
-    framebuf_free(&fb);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&s_tpl);
-    PyBuffer_Release(&r_tpl);
-    return result;
-}
-
 /* ------------------------------------------------------------------ whole TCP sessions */
 
 #define SYN_FLAG 0x02u
@@ -765,13 +725,13 @@ static int control(FrameBuf *fb, long long t, Side *snd, const Side *rcv, uint32
 }
 
 /* tcp_session(client, server, windows, timing, syn_options, t_us, rtt_us, sends, close_delay_us,
- *             close_by_server[, log, label]) -> (frames, t_done), or with a log (count, first_us, last_us, t_done)
+ *             close_by_server[, log, label]) -> (frames, t_done)
  * What TcpSession makes of a handshake at ``t_us``, then each (from_client, data, delay_us) send begun
  * ``delay_us`` after the previous exchange ended, then a close ``close_delay_us`` after the last one,
  * sorted by time (stably: the order TcpSession gives them). ``client`` and ``server`` are
  * (mac, ip, port, isn, ttl); ``windows`` (mss, client SYN window, client window, server SYN window,
  * server window, window scale); ``timing`` (host delay, segment gap, initial cwnd), all in microseconds.
- * Given a FrameLog, the frames go into it as blocks labelled ``label``, not into a list. */
+ * Given a FrameLog, the frames go into it as blocks labelled ``label``, and the list is empty. */
 static PyObject *tcp_session(PyObject *module, PyObject *args)
 {
     (void)module;
@@ -802,6 +762,10 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
     }
     if (check_mss("tcp_session", mss) < 0)
         goto done;
+    if (rtt < 0 || close_delay < 0) {
+        PyErr_SetString(PyExc_ValueError, "tcp_session: the RTT and the delays are never negative");
+        goto done;
+    }
     if (opts.len > MAX_OPTIONS) {
         PyErr_Format(PyExc_ValueError, "tcp_session: TCP options take at most %d bytes", MAX_OPTIONS);
         goto done;
@@ -840,6 +804,10 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
             }
             goto done;
         }
+        if (delay < 0) {
+            PyErr_Format(PyExc_ValueError, "tcp_session: send %zd: the RTT and the delays are never negative", i);
+            goto done;
+        }
         Py_buffer data;
         if (PyObject_GetBuffer(data_obj, &data, PyBUF_SIMPLE) < 0)
             goto done;
@@ -870,15 +838,8 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
         PyObject *frames = order != NULL ? framebuf_list(&fb, order) : NULL;
         if (frames != NULL)
             result = Py_BuildValue("(NL)", frames, t + answer + last);
-    } else if (framebuf_log(&fb, NULL, (FrameLog *)log, label) == 0) {
-        /* In the order made: a log sorts its frames by time, stably, when they are taken, which gives
-         * what adding them sorted gives. */
-        int64_t first = fb.times[0], latest = fb.times[0];
-        for (Py_ssize_t i = 1; i < fb.count; i++) {
-            first = fb.times[i] < first ? fb.times[i] : first;
-            latest = fb.times[i] > latest ? fb.times[i] : latest;
-        }
-        result = Py_BuildValue("(nLLL)", fb.count, (long long)first, (long long)latest, t + answer + last);
+    } else if (framebuf_log(&fb, (FrameLog *)log, label) == 0) {
+        result = Py_BuildValue("([]L)", t + answer + last);
     }
 done:
     PyMem_Free(order);
@@ -1455,8 +1416,6 @@ static PyMethodDef methods[] = {
      "take_merged_into(logs, until_us, final, sink) -> (frames, bytes): take_merged's blocks put into sink's buffers."},
     {"epb_encode", epb_encode, METH_VARARGS,
      "epb_encode(records, interface) -> (times, ends, blob): Enhanced Packet Blocks of (ts_us, frame, comment) records."},
-    {"tcp_bulk", tcp_bulk, METH_VARARGS,
-     "tcp_bulk(...) -> (frames, seq, snd_id, rcv_id, cwnd, t_done): the segments and ACKs of a bulk TCP send."},
     {"icmp_echo", (PyCFunction)(void (*)(void))icmp_echo, METH_FASTCALL,
      "icmp_echo(src_mac, dst_mac, src_ip, dst_ip, ident, seq, payload, reply, ttl, ip_id, df) -> bytes: ip.icmp_echo's frame."},
     {"udp_frame", (PyCFunction)(void (*)(void))udp_frame, METH_FASTCALL,

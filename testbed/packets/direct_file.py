@@ -89,13 +89,11 @@ class DirectFile:
         source = memoryview(data).cast("B")
         done, n = 0, len(source)
         while done < n:
-            view = self._views[self._current]
-            take = min(n - done, self._size - self._used)
-            view[self._used:self._used + take] = source[done:done + take]
-            self._used += take
+            room = self.staging()
+            take = min(n - done, len(room))
+            room[:take] = source[done:done + take]
+            self.staged(take)
             done += take
-            if self._used == self._size:
-                self._hand_over()
         return n
 
     def staging(self) -> memoryview:

@@ -84,10 +84,11 @@ def take_merged(logs: list[FrameLogLike], until_us: int, final: bool) -> Encoded
 
 
 class Staging(Protocol):
-    """Where ``take_merged_into`` puts blocks: a ``DirectFile``'s staging buffers."""
+    """Where ``take_merged_into`` puts blocks: a ``DirectFile``'s staging buffers (or its ``write``)."""
 
     def staging(self) -> memoryview: ...
     def staged(self, n: int) -> None: ...
+    def write(self, data: bytes) -> int: ...
 
 
 def take_merged_into(logs: list[FrameLogLike], until_us: int, final: bool, sink: Staging) -> tuple[int, int]:
@@ -100,15 +101,8 @@ def take_merged_into(logs: list[FrameLogLike], until_us: int, final: bool, sink:
     if native is not None and all(type(log) is native.FrameLog for log in logs):
         return native.take_merged_into(logs, until_us, final, sink)
     frames = take_merged(logs, until_us, final)
-    data = memoryview(frames.blob)
-    done = 0
-    while done < len(data):
-        room = sink.staging()
-        n = min(len(room), len(data) - done)
-        room[:n] = data[done:done + n]
-        sink.staged(n)
-        done += n
-    return len(frames), len(data)
+    sink.write(frames.blob)
+    return len(frames), len(frames.blob)
 
 
 def merge_encoded(parts: list[EncodedFrames]) -> EncodedFrames:

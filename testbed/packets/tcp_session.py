@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import speedups
 from .checksum import segment_sums
@@ -58,7 +58,7 @@ class _End:
     """
 
     __slots__ = ("src_mac", "dst_mac", "src_ip", "dst_ip", "sport", "dport", "ttl", "window", "_ip_base",
-                 "_tcp_base", "bulk", "template")
+                 "_tcp_base", "bulk")
 
     def __init__(self, src_mac: bytes, dst_mac: bytes, src_ip: bytes, dst_ip: bytes, sport: int, dport: int,
                  ttl: int, window: int) -> None:
@@ -73,9 +73,6 @@ class _End:
         self.bulk = (dst_mac + src_mac + ETHERTYPE_IPV4.to_bytes(2) + b"\x45\x00",
                      (IP_DF << 16 | ttl << 8 | PROTO_TCP).to_bytes(4),
                      src_ip + dst_ip + sport.to_bytes(2) + dport.to_bytes(2), window.to_bytes(2))
-        # The same headers whole, the varying fields zero: what the compiled ``tcp_bulk`` patches.
-        eth, ip_mid, addrs, window_b = self.bulk
-        self.template = _BULK(eth, 0, 0, ip_mid, 0, addrs, 0, 0, 0, window_b, 0, 0)
 
     def segment(self, seq: int, ack: int, flags: int, payload: bytes, ip_id: int) -> bytes:
         """A segment without options: the same bytes as ``tcp_frame`` with this side's fields."""
@@ -188,31 +185,19 @@ class TcpSession:
         # Slow start doubles the burst each round trip, up to what the receiver's window holds; staying
         # strictly below it keeps tshark from flagging "window full".
         receive_window = (SERVER_WINDOW if from_client else CLIENT_WINDOW) << WSCALE
-        mss = self.mss
-        max_burst = max(1, (receive_window - 1) // mss)
-        native = speedups.native
-        if native is not None:
-            snd, rcv = self._end[from_client], self._end[not from_client]
-            sent = native.tcp_bulk(
-                data, mss, self._cwnd[from_client], max_burst, t_us, ack_delay, turnaround, SEGMENT_GAP_US,
-                snd.template, snd._ip_base + 40, snd._tcp_base + 20, self._next_seq[from_client],
-                self._ip_id[from_client],
-                rcv.template, rcv._ip_base + 40, rcv._tcp_base + 20, self._next_seq[not from_client],
-                self._ip_id[not from_client],
-            )  # fmt: skip
-        else:
-            sent = self._send_python(from_client, data, t_us, ack_delay, turnaround, max_burst)
-        out, seq, snd_id, rcv_id, cwnd, t_done = sent
+        max_burst = max(1, (receive_window - 1) // self.mss)
+        out, seq, snd_id, rcv_id, cwnd, t_done = self._bulk(from_client, data, t_us, ack_delay, turnaround, max_burst)
         self._next_seq[from_client] = seq
         self._ip_id[from_client], self._ip_id[not from_client] = snd_id, rcv_id
         self._cwnd[from_client] = cwnd
         self._commit(out)
         return t_done
 
-    def _send_python(self, from_client: bool, data: bytes, t_us: int, ack_delay: int, turnaround: int,
-                     max_burst: int) -> tuple[list[tuple[int, bytes]], int, int, int, int, int]:
-        # The compiled ``tcp_bulk`` makes the same frames and returns the same state (frames, next seq,
-        # both IP ids, cwnd, time of the last ACK); this is its reference, and the fallback.
+    def _bulk(self, from_client: bool, data: bytes, t_us: int, ack_delay: int, turnaround: int,
+              max_burst: int) -> tuple[list[tuple[int, bytes]], int, int, int, int, int]:
+        # The bursts and ACKs of one send, and the state after it (next seq, both IP ids, cwnd, time of
+        # the last ACK). The compiled ``tcp_session`` makes the same frames (``bulk_send``): this is its
+        # reference, and the pure-Python path of ``tcp_connection``.
         mss = self.mss
         size = len(data)
         sums = segment_sums(data, mss)
@@ -321,6 +306,8 @@ def tcp_connection(
     client_ttl: int = 64,
     server_ttl: int = 64,
     close_by_server: bool = False,
+    log: FrameLogLike | None = None,
+    label: str | None = None,
 ) -> tuple[list[tuple[int, bytes]], int]:
     """A whole connection: the handshake at ``t_us``; each ``(from_client, data, delay_us)`` send begun
     ``delay_us`` after the previous exchange is over; the close ``close_delay_us`` after the last one.
@@ -329,56 +316,37 @@ def tcp_connection(
     frames of the ``TcpSession`` calls this stands for (its reference, below), made in one call of the
     compiled extension where it is built. Why: a streaming session is seven exchanges, and the Python
     between them was over a third of its cost (measured on a 101-frame session: 54-56 us through
-    ``TcpSession``, 34-35 us in one call).
+    ``TcpSession``, 34-35 us in one call). The connection's first frame is the SYN at ``t_us``, its last
+    the ACK at the returned time (the RTT and the delays are never negative).
+
+    Given a frame ``log``, the frames go into it labelled ``label``, as ``log.add`` would put them, and
+    the list returned is empty: a compiled log takes them as the extension makes them, without a Python
+    object per frame (measured: a 101-frame session took 14.9 us as a list plus 8.3 us to add it).
     """
     native = speedups.native
-    if native is None:
+    if native is None:  # (the compiled tcp_session checks its arguments itself)
+        if rtt_us < 0 or close_delay_us < 0 or any(delay < 0 for _, _, delay in sends):
+            raise ValueError("tcp_connection: the RTT and the delays are never negative")
         session = TcpSession(client_mac, client_ip, client_port, server_mac, server_ip, server_port, client_isn,
                              server_isn, mss, client_ttl=client_ttl, server_ttl=server_ttl)
         t = session.handshake(t_us, rtt_us)
         for from_client, data, delay_us in sends:
             t = session._send(from_client, data, t + delay_us, rtt_us)
-        t = session.close(t + close_delay_us, rtt_us, by_server=close_by_server)
-        return session.frames, t
-    return native.tcp_session(*_native_arguments(
-        client_mac, client_ip, client_port, server_mac, server_ip, server_port, client_isn, server_isn, t_us,
-        rtt_us, sends, close_delay_us, mss, client_ttl, server_ttl, close_by_server))
-
-
-def log_tcp_connection(log: FrameLogLike, label: str | None, *args: Any, **options: Any) -> tuple[int, int, int, int]:
-    """``tcp_connection``'s frames put into the frame ``log``, labelled ``label``, as ``log.add`` would.
-
-    Returns (frames, first capture time, last capture time, when the close's last ACK is seen). A
-    compiled log takes the frames as the extension makes them, without a Python object per frame
-    (measured: a 101-frame streaming session took 14.9 us as a list plus 8.3 us to add it to a log).
-    """
-    native = speedups.native
-    if native is not None and type(log) is native.FrameLog:
-        return native.tcp_session(*_native_arguments(*_connection_arguments(*args, **options)), log, label)
-    frames, t = tcp_connection(*args, **options)
-    log.add(frames, label)
-    return len(frames), frames[0][0], frames[-1][0], t
-
-
-def _connection_arguments(
-    client_mac: bytes, client_ip: bytes, client_port: int, server_mac: bytes, server_ip: bytes, server_port: int,
-    client_isn: int, server_isn: int, t_us: int, rtt_us: int, sends: list[tuple[bool, bytes, int]],
-    close_delay_us: int, *, mss: int = 1460, client_ttl: int = 64, server_ttl: int = 64,
-    close_by_server: bool = False,
-) -> tuple:  # fmt: skip
-    # tcp_connection's parameters, defaults applied, in order.
-    return (client_mac, client_ip, client_port, server_mac, server_ip, server_port, client_isn, server_isn, t_us,
-            rtt_us, sends, close_delay_us, mss, client_ttl, server_ttl, close_by_server)
-
-
-def _native_arguments(client_mac: bytes, client_ip: bytes, client_port: int, server_mac: bytes, server_ip: bytes,
-                      server_port: int, client_isn: int, server_isn: int, t_us: int, rtt_us: int,
-                      sends: list[tuple[bool, bytes, int]], close_delay_us: int, mss: int, client_ttl: int,
-                      server_ttl: int, close_by_server: bool) -> tuple:
-    # The compiled tcp_session's arguments: each end, the windows and timing constants, the SYN options.
-    options = _SYN_OPTIONS.get(mss)
-    if options is None:
-        options = _SYN_OPTIONS[mss] = tcp_syn_options(mss, WSCALE, sack_perm=True)
-    return ((client_mac, client_ip, client_port, client_isn, client_ttl),
+        frames, t = session.frames, session.close(t + close_delay_us, rtt_us, by_server=close_by_server)
+    else:
+        options = _SYN_OPTIONS.get(mss)
+        if options is None:
+            options = _SYN_OPTIONS[mss] = tcp_syn_options(mss, WSCALE, sack_perm=True)
+        native_log = log if type(log) is native.FrameLog else None  # a pure-Python log is given the list
+        frames, t = native.tcp_session(
+            (client_mac, client_ip, client_port, client_isn, client_ttl),
             (server_mac, server_ip, server_port, server_isn, server_ttl),
-            (mss, *_WINDOWS), _TIMING, options, t_us, rtt_us, sends, close_delay_us, close_by_server)
+            (mss, *_WINDOWS), _TIMING, options, t_us, rtt_us, sends, close_delay_us, close_by_server, native_log,
+            label,
+        )  # fmt: skip
+        if native_log is not None:
+            return frames, t
+    if log is None:
+        return frames, t
+    log.add(frames, label)
+    return [], t

@@ -57,7 +57,6 @@ class Outcome:
     duration_us: int
     frames: list[tuple[int, bytes]] = field(default_factory=list)
     flows: list[Flow] = field(default_factory=list)
-    logged: int = 0  # frames put straight into the executor's log instead (see ``SimExecutor.log``)
 
 
 def pause_us(seconds: float) -> int:
@@ -82,7 +81,8 @@ class SimExecutor:
         self.lan = lan
         # Where streaming sessions and sweep requests put their frames straight away, labelled as
         # ``perform`` is told: most of a run's frames, and a Python object each cost more than making
-        # them. Without a log they go into ``Outcome.frames`` like every other step's.
+        # them. Without a log they go into ``Outcome.frames`` like every other step's. (Either way the
+        # frames a step made are those it returned plus those the log gained.)
         self.log = log
         self._label: str | None = None
         # The run's end (capture time): a step that spans minutes (a round, a stretch) stops there, as
@@ -116,7 +116,7 @@ class SimExecutor:
     def perform(self, actor: Node, step: Step, t_us: int, label: str | None = None) -> Outcome:
         """Perform ``step`` for ``actor`` starting at capture time ``t_us`` (epoch microseconds).
 
-        ``label`` labels the frames a step puts straight into the executor's log (``Outcome.logged``).
+        ``label`` labels the frames a step puts straight into the executor's log.
         """
         kind = type(step)
         if kind not in _PRESENCE_PER_ITEM and not actor.present(t_us / 1e6):
@@ -161,11 +161,9 @@ class SimExecutor:
                 sweeper.request(self.lan.host_ip(i)) for i in range(1, 255) if i != actor.host_index
             ]
         gap = max(1, int(step.gap_ms * 1000))
-        logged = 0
         if self.log is not None:  # the who-has frames go straight in, evenly spaced; the replies follow them
             self.log.add_spaced(t, gap, requests, self._label)
             frames: list[tuple[int, bytes]] = []
-            logged = len(requests)
         else:
             frames = [(t + k * gap, frame) for k, frame in enumerate(requests)]
         ti = t + len(requests) * gap
@@ -187,7 +185,7 @@ class SimExecutor:
         duration = ti - t + 1_000_000  # the scanner waits a second for late answers
         last = max(ti - gap, frames[-1][0] if frames else ti - gap)  # the last who-has, or a later reply
         flow = Flow("arp", _ip(actor.ip), 0, step.subnet, 0, t, last)
-        return Outcome(hosts, duration, frames, [flow], logged)
+        return Outcome(hosts, duration, frames, [flow])
 
     def _probe(self, actor: Node, step: Probe, t: int) -> Outcome:
         frames: list[tuple[int, bytes]] = []
@@ -499,14 +497,9 @@ class SimExecutor:
         rng = self.rng
         client_isn, server_isn = rng.getrandbits(32), rng.getrandbits(32)
         sends = self._tls_sends(step.domain, step.up_bytes, step.down_bytes, 5000)
-        connection = (actor.mac, actor.ip, sport, self.router.mac, server_b, step.port, client_isn, server_isn, t,
-                      rtt, sends, 1000)
-        if self.log is not None:
-            logged, first, last, ti = P.log_tcp_connection(self.log, self._label, *connection)
-            flow = Flow("tcp", actor.device.ip, sport, server_ip, step.port, first, last)
-            return Outcome(None, ti - t, flows=[flow], logged=logged)
-        frames, ti = P.tcp_connection(*connection)
-        flow = Flow("tcp", actor.device.ip, sport, server_ip, step.port, frames[0][0], frames[-1][0])
+        frames, ti = P.tcp_connection(actor.mac, actor.ip, sport, self.router.mac, server_b, step.port, client_isn,
+                                      server_isn, t, rtt, sends, 1000, log=self.log, label=self._label)
+        flow = Flow("tcp", actor.device.ip, sport, server_ip, step.port, t, ti)  # from the SYN to the last ACK
         return Outcome(None, ti - t, frames, [flow])
 
 

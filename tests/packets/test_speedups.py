@@ -1,5 +1,5 @@
 """The compiled hot loops (``testbed/packets/_speedups.c``) write exactly what their pure-Python
-references write: pcapng blocks, the segments of bulk TCP sends and whole TCP connections, UDP and
+references write: pcapng blocks, whole TCP connections (against ``TcpSession``, call by call), UDP and
 ICMP frames, frame logs (frames added, spaced or straight from a connection) and their merge, into
 memory or a file's staging buffers, and a whole run's capture.
 
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testbed.packets import TcpSession, log_tcp_connection, speedups, tcp_connection, tls_application_stream
+from testbed.packets import TcpSession, speedups, tcp_connection, tls_application_stream
 from testbed.packets.direct_file import ALIGN, DirectFile
 from testbed.packets.encoded_frames import EncodedFrames
 from testbed.packets.frame_log import PyFrameLog, merge_encoded, take_merged, take_merged_into
@@ -39,8 +39,8 @@ def native() -> ModuleType:
 
 def test_the_extension_is_built_and_complete(native: ModuleType) -> None:
     # The fixture fails in CI when the extension is missing; built, it must offer every loop the code calls.
-    for name in ("epb_encode", "tcp_bulk", "tcp_session", "udp_frame", "icmp_echo", "FrameLog", "merge_encoded",
-                 "take_merged", "take_merged_into"):
+    for name in ("epb_encode", "tcp_session", "udp_frame", "icmp_echo", "FrameLog", "merge_encoded", "take_merged",
+                 "take_merged_into"):
         assert hasattr(native, name), f"testbed.packets._speedups lacks {name}: rebuild it (pip install -e .)"
 
 
@@ -85,17 +85,26 @@ def test_bad_records_are_refused_with_their_index(native: ModuleType, records: l
 
 # ------------------------------------------------------------------ bulk TCP sends
 
+T0 = 1_700_000_000_000_000
+ENDS = (b"\x02\x00\x00\x00\x00\x07", b"\x0a\x00\x00\x07", 40001, b"\x02\x00\x00\x00\x00\x01", b"\xcb\x00\x71\x05", 443)
 
-def _session_frames(data_sizes: list[int], mss: int, client_isn: int, server_isn: int, seed: int) -> list:
-    session = TcpSession(b"\x02\x00\x00\x00\x00\x07", b"\x0a\x00\x00\x07", 40001, b"\x02\x00\x00\x00\x00\x01",
-                         b"\xcb\x00\x71\x05", 443, client_isn, server_isn, mss)
-    t = session.handshake(1_700_000_000_000_000, 23_000)
-    for k, size in enumerate(data_sizes):
-        data = tls_application_stream(size, seed + k) if size > 5 else bytes(range(size))
-        send = session.client_send if k % 2 == 0 else session.server_send
-        t = send(data, t + 1000, 23_000)
+
+def _bulk_sends(data_sizes: list[int], seed: int) -> list[tuple[bool, bytes, int]]:
+    # Client and server in turn, each send a millisecond after the previous exchange.
+    return [(k % 2 == 0, tls_application_stream(size, seed + k) if size > 5 else bytes(range(size)), 1000)
+            for k, size in enumerate(data_sizes)]
+
+
+def _both_sessions(data_sizes: list[int], mss: int, client_isn: int, server_isn: int, seed: int) -> tuple:
+    """The frames of the compiled ``tcp_connection`` and of the ``TcpSession`` calls it stands for."""
+    sends = _bulk_sends(data_sizes, seed)
+    session = TcpSession(*ENDS, client_isn, server_isn, mss)
+    t = session.handshake(T0, 23_000)
+    for from_client, data, delay in sends:
+        t = (session.client_send if from_client else session.server_send)(data, t + delay, 23_000)
     session.close(t + 500, 23_000)
-    return session.frames
+    compiled, _ = tcp_connection(*ENDS, client_isn, server_isn, T0, 23_000, sends, 500, mss=mss)
+    return compiled, session.frames
 
 
 @settings(max_examples=120, deadline=None)
@@ -108,34 +117,15 @@ def _session_frames(data_sizes: list[int], mss: int, client_isn: int, server_isn
 )
 def test_bulk_sends_are_the_pure_python_frames(native: ModuleType, sizes: list[int], mss: int, client_isn: int,
                                                server_isn: int, seed: int) -> None:
-    fast = _session_frames(sizes, mss, client_isn, server_isn, seed)
-    try:
-        speedups.native = None
-        slow = _session_frames(sizes, mss, client_isn, server_isn, seed)
-    finally:
-        speedups.native = native
+    fast, slow = _both_sessions(sizes, mss, client_isn, server_isn, seed)
     assert fast == slow
 
 
 def test_a_streaming_download_is_the_pure_python_frames(native: ModuleType) -> None:
     # The size of a streaming burst (150 kB, many slow-start rounds), with sequence numbers and IP ids
     # that wrap around during the send.
-    fast = _session_frames([700, 150_017], 1460, 2**32 - 5000, 2**32 - 90_000, 7)
-    try:
-        speedups.native = None
-        slow = _session_frames([700, 150_017], 1460, 2**32 - 5000, 2**32 - 90_000, 7)
-    finally:
-        speedups.native = native
+    fast, slow = _both_sessions([700, 150_017], 1460, 2**32 - 5000, 2**32 - 90_000, 7)
     assert len(fast) > 150 and fast == slow
-
-
-def test_bad_templates_are_refused(native: ModuleType) -> None:
-    with pytest.raises(ValueError, match="template has 54 bytes"):
-        native.tcp_bulk(b"data", 1460, 10, 40, 0, 50, 20_000, 12, bytes(53), 0, 0, 0, 0, bytes(54), 0, 0, 0, 0)
-    with pytest.raises(ValueError, match="must be positive"):
-        native.tcp_bulk(b"data", 0, 10, 40, 0, 50, 20_000, 12, bytes(54), 0, 0, 0, 0, bytes(54), 0, 0, 0, 0)
-    with pytest.raises(ValueError, match="MSS of 65496 does not fit"):
-        native.tcp_bulk(b"data", 65496, 10, 40, 0, 50, 20_000, 12, bytes(54), 0, 0, 0, 0, bytes(54), 0, 0, 0, 0)
 
 
 # ------------------------------------------------------------------ whole TCP connections
@@ -145,7 +135,7 @@ SERVER = (bytes.fromhex("0211223344ff"), bytes([203, 0, 113, 9]), 443)
 
 
 def _connection(sends: list, mss: int, isns: tuple[int, int], rtt: int, by_server: bool, ttl: int) -> tuple:
-    return tcp_connection(*CLIENT, *SERVER, *isns, 1_700_000_000_000_000, rtt, sends, 1000, mss=mss,
+    return tcp_connection(*CLIENT, *SERVER, *isns, T0, rtt, sends, 1000, mss=mss,
                           server_ttl=ttl, close_by_server=by_server)
 
 
@@ -177,9 +167,10 @@ def test_whole_connections_are_the_pure_python_frames(native: ModuleType, sends:
                                                       ttl: int) -> None:
     fast, slow = _both_ways(native, sends, mss, isns, rtt, by_server, ttl)
     assert fast == slow
-    frames, _ = fast
+    frames, t_done = fast
     assert len(frames) >= 6  # a handshake and a close at least
     assert [t for t, _ in frames] == sorted(t for t, _ in frames)
+    assert (frames[0][0], frames[-1][0]) == (T0, t_done)  # from the SYN to the close's last ACK
 
 
 def test_a_streaming_session_with_wrapping_numbers_is_the_pure_python_frames(native: ModuleType) -> None:
@@ -197,15 +188,17 @@ def test_a_streaming_session_with_wrapping_numbers_is_the_pure_python_frames(nat
 def test_a_connection_put_straight_into_a_log_is_what_adding_its_frames_gives(
         native: ModuleType, sends: list, mss: int, isns: tuple[int, int], rtt: int, by_server: bool,
         label: str | None) -> None:
-    args = (*CLIENT, *SERVER, *isns, 1_700_000_000_000_000, rtt, sends, 1000)
+    args = (*CLIENT, *SERVER, *isns, T0, rtt, sends, 1000)
     frames, t_done = tcp_connection(*args, mss=mss, close_by_server=by_server)
-    direct, python = native.FrameLog(), PyFrameLog()
-    direct.add([(1, b"an earlier step")], "x")  # what a log already holds stays first
-    python.add([(1, b"an earlier step")], "x")
-    got = log_tcp_connection(direct, label, *args, mss=mss, close_by_server=by_server)
-    want = log_tcp_connection(python, label, *args, mss=mss, close_by_server=by_server)
-    assert got == want == (len(frames), frames[0][0], frames[-1][0], t_done)
-    assert direct.take(0, True) == python.take(0, True)
+    direct, python, added = native.FrameLog(), PyFrameLog(), PyFrameLog()
+    for log in (direct, python, added):
+        log.add([(1, b"an earlier step")], "x")  # what a log already holds stays first
+    got = tcp_connection(*args, mss=mss, close_by_server=by_server, log=direct, label=label)
+    want = tcp_connection(*args, mss=mss, close_by_server=by_server, log=python, label=label)
+    added.add(frames, label)
+    assert got == want == ([], t_done)
+    assert len(direct) == len(python) == len(added) == len(frames) + 1
+    assert direct.take(0, True) == python.take(0, True) == added.take(0, True)
 
 
 def test_bad_connections_are_refused(native: ModuleType) -> None:
@@ -215,13 +208,25 @@ def test_bad_connections_are_refused(native: ModuleType) -> None:
         tcp_connection(*CLIENT, *SERVER, 1, 2, 0, 100, [(True, b"x", 0), (True, b"x")], 1000)
     with pytest.raises(ValueError, match="the MSS must be positive"):
         tcp_connection(*CLIENT, *SERVER, 1, 2, 0, 100, [], 1000, mss=0)
+    with pytest.raises(ValueError, match="MSS of 65496 does not fit"):
+        tcp_connection(*CLIENT, *SERVER, 1, 2, 0, 100, [], 1000, mss=65496)
+    for extension in (native, None):  # both paths refuse it
+        speedups.native = extension
+        try:
+            with pytest.raises(ValueError, match="the RTT and the delays are never negative"):
+                tcp_connection(*CLIENT, *SERVER, 1, 2, 0, 100, [(True, b"x", -1)], 1000)
+        finally:
+            speedups.native = native
+    with pytest.raises(ValueError, match="the RTT and the delays are never negative"):
+        native.tcp_session((*CLIENT, 1, 64), (*SERVER, 2, 64), (1460, 64240, 502, 65160, 509, 7), (50, 12, 10),
+                           b"", 0, -1, [], 1000, False)
     with pytest.raises(ValueError, match="out of range"):
         tcp_connection(*CLIENT, *SERVER, 1, 2, 0, 100, [], 1000, server_ttl=256)
     with pytest.raises(TypeError, match="the log must be a FrameLog, not PyFrameLog"):
         native.tcp_session((*CLIENT, 1, 64), (*SERVER, 2, 64), (1460, 64240, 502, 65160, 509, 7), (50, 12, 10),
                            b"", 0, 100, [], 1000, False, PyFrameLog(), "x")
     with pytest.raises(TypeError, match="the label must be a str or None, not int"):
-        log_tcp_connection(native.FrameLog(), 3, *CLIENT, *SERVER, 1, 2, 0, 100, [], 1000)  # type: ignore[arg-type]
+        tcp_connection(*CLIENT, *SERVER, 1, 2, 0, 100, [], 1000, log=native.FrameLog(), label=3)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="at most 40"):
         native.tcp_session((*CLIENT, 1, 64), (*SERVER, 2, 64), (1460, 64240, 502, 65160, 509, 7), (50, 12, 10),
                            bytes(44), 0, 100, [], 1000, False)
