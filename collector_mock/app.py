@@ -14,8 +14,9 @@ Configuration:
 - ``MAX_CONTENT_LENGTH``: largest request body in bytes (default 1 MiB); larger gets a JSON 413.
 - ``MAX_DECODED_BYTES``: largest body after gunzip (default 16 MiB), against decompression bombs.
 - ``GROUP_COMMIT``: commit uploads through one writer thread per process (default False; the served
-  collector turns it on). ``SYNCHRONOUS``: SQLite's ``NORMAL`` (default; survives a killed process) or
-  ``FULL`` (also survives power loss; the served collector's default).
+  collector turns it on). ``SYNCHRONOUS``: SQLite's ``NORMAL`` (default; survives a killed process),
+  ``FULL`` (also survives power loss; the served collector's default) or ``OFF`` (never waits for the disk;
+  the simulator's, whose run is discarded if cut short).
 - ``FAST_INGEST``: serve ``POST /api/v1/report`` through ``collector_mock.fast_ingest`` (default True).
 - ``SECRET_KEY``: signs the dashboard's session cookie; derived from ``ADMIN_TOKEN`` when unset.
 """

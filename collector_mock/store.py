@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 5000
-SYNCHRONOUS_MODES = ("NORMAL", "FULL")
+SYNCHRONOUS_MODES = ("NORMAL", "FULL", "OFF")  # OFF: only for a database thrown away if the process dies
 
 _REPORT_COLUMNS = (
     "id, home, tv_id, sdk_name, sdk_version, cycle, collected_at, received_at, consent, encoding, remote_addr,"
@@ -131,7 +131,9 @@ def _connect(path: str | os.PathLike[str], synchronous: str = "NORMAL") -> sqlit
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     # With WAL, NORMAL survives a crash of the process (SIGKILL) but not of the machine; FULL also
-    # survives power loss, at the cost of an fsync per commit, which group commit shares out.
+    # survives power loss, at the cost of an fsync per commit, which group commit shares out. OFF never
+    # waits for the disk: the simulator's database, in a run directory that is only renamed into place
+    # once complete, is discarded whenever the run is cut short anyway.
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.row_factory = sqlite3.Row
     return conn

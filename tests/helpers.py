@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
+from types import ModuleType
 from typing import Any
 
 import pytest
 
+from testbed.packets import speedups
 from testbed.scenario import Scenario, load_scenario
 
 
@@ -24,6 +27,16 @@ def require_tshark() -> str:
     if not path:
         pytest.fail("tshark is required (apt-get install tshark; .ci/run installs it)")
     return path
+
+
+def require_speedups() -> ModuleType:
+    """The compiled extension; where it was not built the test skips, except in CI (``CI=true`` or
+    ``TESTBED_REQUIRE_SPEEDUPS=1``), where that is a failure: CI must test the fast path."""
+    if speedups.native is None:
+        if os.environ.get("CI") == "true" or os.environ.get("TESTBED_REQUIRE_SPEEDUPS") == "1":
+            pytest.fail("the compiled extension testbed.packets._speedups was not built (is gcc installed?)")
+        pytest.skip("the compiled extension was not built here; CI requires it")
+    return speedups.native
 
 
 def default_sigint() -> None:

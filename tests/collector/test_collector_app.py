@@ -71,11 +71,23 @@ def test_other_schema_version_is_refused(tmp_path) -> None:
         ({"DATABASE": ":memory:"}, "DATABASE"),
         ({"AES_KEYS": {"gozen": b"short"}}, r"AES_KEYS\['gozen'\] must be 16, 24 or 32 bytes"),
         ({"MAX_DECODED_BYTES": 0}, "MAX_DECODED_BYTES"),
+        ({"SYNCHRONOUS": "sometimes"}, "SYNCHRONOUS must be one of"),
     ],
 )
 def test_bad_config_fails_at_creation(tmp_path, config: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         create_app({"DATABASE": str(tmp_path / "c.sqlite"), **config})
+
+
+@pytest.mark.parametrize(("mode", "level"), [("FULL", 2), ("NORMAL", 1), ("off", 0)])
+def test_requests_use_the_configured_synchronous_mode(tmp_path, make_report, mode: str, level: int) -> None:
+    from collector_mock.db import EXTENSION
+
+    app = create_app({"DATABASE": str(tmp_path / "c.sqlite"), "SYNCHRONOUS": mode})
+    assert app.test_client().post("/api/v1/report", json=make_report()).status_code == 200
+    store = app.extensions[EXTENSION].get()
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == level
+    close_connections(app)
 
 
 def test_str_keys_are_utf8(tmp_path) -> None:

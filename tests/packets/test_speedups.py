@@ -10,7 +10,6 @@ Where the extension was not built (no C compiler) these tests skip, except in CI
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from types import ModuleType
 
@@ -24,23 +23,18 @@ from testbed.packets.encoded_frames import EncodedFrames
 from testbed.packets.frame_log import PyFrameLog, merge_encoded, take_merged, take_merged_into
 from testbed.packets.ip import icmp_echo, udp_frame
 from testbed.packets.pcapng import EpbEncoder
-
-REQUIRE = os.environ.get("CI") == "true" or os.environ.get("TESTBED_REQUIRE_SPEEDUPS") == "1"
+from tests.helpers import require_speedups
 
 
 @pytest.fixture(scope="module")
 def native() -> ModuleType:
-    if speedups.native is None:
-        if REQUIRE:
-            pytest.fail("the compiled extension testbed.packets._speedups was not built (is gcc installed?)")
-        pytest.skip("the compiled extension was not built here; CI requires it")
-    return speedups.native
+    return require_speedups()
 
 
 def test_the_extension_is_built_and_complete(native: ModuleType) -> None:
     # The fixture fails in CI when the extension is missing; built, it must offer every loop the code calls.
     for name in ("epb_encode", "tcp_session", "udp_frame", "icmp_echo", "FrameLog", "merge_encoded", "take_merged",
-                 "take_merged_into"):
+                 "take_merged_into", "community_id"):
         assert hasattr(native, name), f"testbed.packets._speedups lacks {name}: rebuild it (pip install -e .)"
 
 

@@ -4,18 +4,16 @@ same flows, counts and results."""
 
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
 
-from testbed.packets import speedups
 from testbed.packets.frame_log import PyFrameLog, new_frame_log
 from testbed.population import build_population
 from testbed.sim.executor import SimExecutor
 from testbed.sim.lan import SimLan
 from testbed.steps import HttpsSession, Sweep
-from tests.helpers import small
+from tests.helpers import require_speedups, small
 
 T0 = 1_619_107_200_000_000  # epoch microseconds
 
@@ -32,10 +30,8 @@ def _steps(household) -> list:
 
 @pytest.mark.parametrize("log_kind", ["compiled", "pure"])
 def test_logged_frames_are_what_the_outcomes_frames_give(household, log_kind):
-    if log_kind == "compiled" and speedups.native is None:
-        if os.environ.get("CI") == "true" or os.environ.get("TESTBED_REQUIRE_SPEEDUPS") == "1":
-            pytest.fail("the compiled extension testbed.packets._speedups was not built (is gcc installed?)")
-        pytest.skip("the compiled extension was not built here; CI requires it")
+    if log_kind == "compiled":
+        require_speedups()
     log = new_frame_log() if log_kind == "compiled" else PyFrameLog()
     direct = SimExecutor(SimLan(household, 0.0, 1), random.Random(7), None, log=log)
     listed = SimExecutor(SimLan(household, 0.0, 1), random.Random(7), None)

@@ -63,6 +63,23 @@ def test_run_directory_holds_every_artifact_with_its_hash(gozen_run):
     assert not (gozen_run / "collector.sqlite-wal").exists()
 
 
+def test_the_simulated_collector_never_waits_for_the_disk_and_is_sealed(gozen_run, tmp_path):
+    # OFF during the run (the run directory is discarded if the run is cut short); the sealed file is a
+    # plain rollback-journal database that SQLite finds whole.
+    from collector_mock import close_connections
+    from testbed.sim.engine import collector_transport
+
+    transport = collector_transport(tmp_path / "c.sqlite")
+    assert transport.app.config["SYNCHRONOUS"] == "OFF"
+    close_connections(transport.app)
+    con = sqlite3.connect(gozen_run / "collector.sqlite")
+    try:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
+
+
 def test_every_frame_is_labelled_and_frame_counts_match_truth(gozen_run):
     labels = comments(gozen_run / "capture.pcapng")
     events = read_events(gozen_run / "truth/events.jsonl")
