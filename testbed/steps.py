@@ -12,20 +12,22 @@ what varies between calls.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # --------------------------------------------------------------------------- results
+# Hosts, probed hosts, seen networks and leaks are named tuples, as immutable as the steps: a 42-home day
+# makes ~570 k of them, and a frozen dataclass takes twice as long to create (986 ns against 457 ns for
+# a Leak, timeit): its __init__ goes through object.__setattr__ for every field.
 
 
-@dataclass(frozen=True, slots=True)
-class Host:
+class Host(NamedTuple):
     """A LAN host as seen on the wire: answered ARP with this MAC."""
 
     ip: str
     mac: str
 
 
-@dataclass(frozen=True, slots=True)
-class ProbedHost:
+class ProbedHost(NamedTuple):
     """What a probe learned about one host: latency and any name it gave."""
 
     ip: str
@@ -34,8 +36,7 @@ class ProbedHost:
     hostname: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class SeenNetwork:
+class SeenNetwork(NamedTuple):
     """A neighbour Wi-Fi network as a scan reports it."""
 
     ssid: str
@@ -44,8 +45,7 @@ class SeenNetwork:
     rssi: int
 
 
-@dataclass(frozen=True, slots=True)
-class Leak:
+class Leak(NamedTuple):
     """One piece of information an upload carries: ``field`` of the subject keyed by ``key``.
 
     ``key`` is how the SDK knows the subject (a host's MAC, a network's BSSID); the truth recorder

@@ -60,10 +60,6 @@ class Chunk:
         return frames.blob
 
 
-def _endpoint(ip: str, port: int, proto: str) -> str:
-    return f"{ip}:{port}" if proto in ("tcp", "udp") else ip
-
-
 class HouseholdSim:
     """The SimPy model of one household."""
 
@@ -112,6 +108,7 @@ class HouseholdSim:
         env, start_us, executor = self.env, self.start_us, self.executor
         log = self.log
         keep = log.add
+        community_id = self.cids.of
         result: Any = None
         cycle = 0
         wait = 0  # microseconds until the next step may be performed
@@ -150,11 +147,14 @@ class HouseholdSim:
                 outcome.frames = []  # freed now, while still in the CPU's cache, not after the next step
             frame_count = len(log) - before
             flow_ids = []
+            rows = chunk.flows
             for f in outcome.flows:
-                cid = self.cids.of(f.proto, f.src, f.sport, f.dst, f.dport)
+                proto, src, sport, dst, dport = f.proto, f.src, f.sport, f.dst, f.dport
+                cid = community_id(proto, src, sport, dst, dport)
                 flow_ids.append(cid)
-                chunk.flows.append((cid, f.first_us, f.last_us, _endpoint(f.src, f.sport, f.proto),
-                                    _endpoint(f.dst, f.dport, f.proto), f.proto, frame_label, event_id or ""))
+                if proto == "tcp" or proto == "udp":  # an endpoint is an address and a port, else the address
+                    src, dst = f"{src}:{sport}", f"{dst}:{dport}"
+                rows.append((cid, f.first_us, f.last_us, src, dst, proto, frame_label, event_id or ""))
             if event_id is not None:
                 chunk.events.append(self.truth.event(tv, cycle, step, outcome.result, now,
                                                      now + outcome.duration_us, flow_ids, frame_count))
