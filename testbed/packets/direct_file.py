@@ -11,9 +11,14 @@ block fills up. Filesystems that refuse ``O_DIRECT`` (tmpfs before Linux 6.6, so
 writes, the same bytes.
 
 A ``DirectFile`` can also keep the sha256 of what it writes (``hash=True``): each full buffer is hashed
-by the background thread just before its write, not by the caller's thread. Hashing a 1000
-household-hour capture (4.5 GB) takes 2.6 s; with it moved off the run's thread, four paired runs of
-that size took 21.0-22.5 s against 21.6-23.8 s (the CPU time is the same: it is spent on another core).
+by a background thread, not by the caller's. Hashing a 1000 household-hour capture (4.5 GB) takes 2.6 s;
+with it moved off the run's thread, four paired runs of that size took 21.0-22.5 s against 21.6-23.8 s
+(the CPU time is the same: it is spent on another core).
+
+Full buffers queue in a ring (four by default) and are hashed and written by two threads at once, so
+that a burst of frames (an evening window of 42 homes streaming: ~20 MB at once) does not stall the
+caller. With two buffers and one thread doing both, the run's thread waited 2.3-2.6 s of a 1000
+household-hour run for them: the writer needed 3.3 s to hash and 4.6 s to write its 4.5 GB, in bursts.
 """
 
 from __future__ import annotations
@@ -27,33 +32,39 @@ from types import TracebackType
 
 ALIGN = 4096  # a multiple of every device's logical block size (512 or 4096)
 BUFFER = 8 << 20  # staged bytes per direct write
+BUFFERS = 4  # staging buffers in the ring: one filling, the others queued or being written
 
 
 class DirectFile:
     """A binary file for sequential writes (``write``, ``flush``, ``close``), created or truncated.
 
-    Two staging buffers take turns: while one is written out by a background thread (a direct write
-    waits for the device, and that wait needs no core), the other fills. Errors of a background write
-    are raised by the next call.
+    Staging buffers take turns in a ring: while full ones are written out by a background thread (a
+    direct write waits for the device, and that wait needs no core) and hashed by another, the next one
+    fills. A buffer is filled again once its write and hash are done. Errors of a background write are
+    raised by the call that next needs its buffer, or by ``flush``/``close``, whichever comes first.
     """
 
-    def __init__(self, path: str | os.PathLike[str], buffer_size: int = BUFFER, *, hash: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], buffer_size: int = BUFFER, *, hash: bool = False,
+                 buffers: int = BUFFERS) -> None:
         if buffer_size <= 0 or buffer_size % ALIGN:
             raise ValueError(f"buffer_size must be a positive multiple of {ALIGN}, got {buffer_size}")
+        if buffers < 2:
+            raise ValueError(f"buffers must be at least 2 (one filling, one being written), got {buffers}")
         self.name = os.fspath(path)
         self._fd = os.open(self.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         self._direct = self._open_direct()
-        self._buffers = [mmap.mmap(-1, buffer_size) for _ in range(2)]  # anonymous: page-aligned, as needed
+        self._buffers = [mmap.mmap(-1, buffer_size) for _ in range(buffers)]  # anonymous: page-aligned, as needed
         self._views = [memoryview(b) for b in self._buffers]
         self._current = 0  # the buffer being filled
         self._size = buffer_size
         self._used = 0  # bytes staged in it
         self._offset = 0  # where they go in the file (always aligned)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="direct-file")
-        self._pending: Future[None] | None = None  # the other buffer's write, while in flight
-        # The sha256 of the bytes that left the staging buffers. Only one thread updates it at a time:
-        # the writer while a buffer is in flight, the caller's after waiting for it.
+        self._in_flight: list[list[Future[None]]] = [[] for _ in self._views]  # each buffer's write and hash
+        # The sha256 of the bytes that left the staging buffers. Only one thread updates it at a time: the
+        # hasher (one thread: buffers are hashed in the order they filled), or the caller's after waiting.
         self._sha256 = hashlib.sha256() if hash else None
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="direct-file-hash") if hash else None
         self.closed = False
 
     def _open_direct(self) -> int | None:
@@ -114,22 +125,47 @@ class DirectFile:
             self._hand_over()
 
     def _hand_over(self) -> None:
-        """The full buffer goes to the background writer; the other one, once written out, is filled next."""
-        self._wait()
+        """The full buffer goes to the background threads; the next one, once out, is filled next.
+
+        The next buffer is waited for first: if its last write failed, this one stays staged.
+        """
+        following = (self._current + 1) % len(self._views)
+        self._wait_for(following)
         view = self._views[self._current]
-        self._pending = self._writer.submit(self._hash_and_write, view, self._size, self._offset)
+        jobs = self._in_flight[self._current]
+        if self._hasher is not None:
+            # hashlib lets go of the GIL while it hashes (and os.pwrite while it writes): the caller runs on.
+            jobs.append(self._hasher.submit(self._sha256.update, view))  # type: ignore[union-attr]
+        jobs.append(self._writer.submit(self._write_out, view, self._size, self._offset))
         self._offset += self._size
-        self._current ^= 1
+        self._current = following
         self._used = 0
 
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()  # raises what the write raised
+    def _wait_for(self, index: int) -> None:
+        """Wait until buffer ``index`` is written and hashed; raises what its write raised."""
+        jobs, self._in_flight[index] = self._in_flight[index], []
+        failure: BaseException | None = None
+        for job in jobs:  # every job is waited for, even after one failed: none may still use the buffer
+            try:
+                job.result()
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def _wait_all(self) -> None:
+        failure: BaseException | None = None
+        for index in range(len(self._views)):
+            try:
+                self._wait_for(index)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def _hash_and_write(self, view: memoryview, length: int, offset: int) -> None:
         if self._sha256 is not None:
-            self._sha256.update(view[:length])  # hashlib lets go of the GIL for this: the caller runs on
+            self._sha256.update(view[:length])
         self._write_out(view, length, offset)
 
     def _write_out(self, view: memoryview, length: int, offset: int, *, direct: bool = True) -> None:
@@ -163,7 +199,7 @@ class DirectFile:
 
         The partial block stays staged too, so that later writes complete it and it is written again whole.
         """
-        self._wait()
+        self._wait_all()
         view = self._views[self._current]
         whole = self._used - self._used % ALIGN
         if whole:
@@ -180,7 +216,7 @@ class DirectFile:
             raise ValueError(f"{self.name}: opened without hash=True, so it keeps no sha256")
         if self.closed:
             return self._sha256.hexdigest()
-        self._wait()
+        self._wait_all()
         digest = self._sha256.copy()
         digest.update(self._views[self._current][:self._used])  # staged, not yet hashed
         return digest.hexdigest()
@@ -193,9 +229,11 @@ class DirectFile:
             self.flush()
             if self._sha256 is not None:  # the last partial block, staged until now
                 self._sha256.update(self._views[self._current][:self._used])
-        finally:  # flush waited for any write in flight, even when it failed
+        finally:  # flush waited for every write and hash in flight, even when one failed
             self.closed = True
             self._writer.shutdown(wait=True)
+            if self._hasher is not None:
+                self._hasher.shutdown(wait=True)
             self._stop_direct()
             os.close(self._fd)
             # Unmapped once unreferenced (a failed write's traceback may still hold a view of one).

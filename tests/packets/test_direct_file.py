@@ -125,6 +125,7 @@ def test_a_refused_direct_write_falls_back_without_losing_bytes(tmp_path: Path, 
 
         monkeypatch.setattr(direct_file.os, "pwrite", refuse_direct)
         f.write(b"x" * (3 * ALIGN + 5))
+        f.flush()  # the full buffers' writes are done by then
         assert not f.direct
     assert path.read_bytes() == b"x" * (3 * ALIGN + 5)
 
@@ -132,6 +133,8 @@ def test_a_refused_direct_write_falls_back_without_losing_bytes(tmp_path: Path, 
 def test_bad_use_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="positive multiple of 4096, got 1000"):
         DirectFile(tmp_path / "a.bin", buffer_size=1000)
+    with pytest.raises(ValueError, match="buffers must be at least 2"):
+        DirectFile(tmp_path / "a.bin", buffers=1)
     f = DirectFile(tmp_path / "b.bin")
     f.close()
     f.close()  # idempotent
@@ -139,14 +142,39 @@ def test_bad_use_is_refused(tmp_path: Path) -> None:
         f.write(b"late")
 
 
-def test_a_failed_background_write_is_raised_by_the_next_call(tmp_path: Path, monkeypatch) -> None:
-    def full(fd, data, offset):
-        raise OSError(errno.ENOSPC, "No space left on device")
+def _full(fd, data, offset):
+    raise OSError(errno.ENOSPC, "No space left on device")
 
-    f = DirectFile(tmp_path / "capture.bin", buffer_size=ALIGN)
-    monkeypatch.setattr(direct_file.os, "pwrite", full)
-    f.write(b"y" * ALIGN)  # fills the buffer: its write fails in the background
+
+def test_a_failed_background_write_is_raised_by_the_call_that_needs_its_buffer(tmp_path: Path,
+                                                                               monkeypatch) -> None:
+    f = DirectFile(tmp_path / "capture.bin", buffer_size=ALIGN, buffers=2)
+    monkeypatch.setattr(direct_file.os, "pwrite", _full)
+    f.write(b"y" * ALIGN)  # fills the first buffer: its write fails in the background
     with pytest.raises(OSError, match="No space left"):
-        f.write(b"y" * ALIGN)
+        f.write(b"y" * ALIGN)  # fills the second, and needs the first back to go on
     monkeypatch.undo()
     f.close()
+
+
+def test_a_failed_background_write_is_raised_by_flush_at_the_latest(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "capture.bin"
+    f = DirectFile(path, buffer_size=ALIGN, hash=True)
+    monkeypatch.setattr(direct_file.os, "pwrite", _full)
+    f.write(b"y" * (2 * ALIGN))  # two of the four buffers queued: no call has needed them back yet
+    with pytest.raises(OSError, match="No space left"):
+        f.flush()
+    monkeypatch.undo()
+    f.close()  # the failure was raised once; closing still lets go of the threads and descriptors
+    assert f.closed
+
+
+def test_a_ring_of_buffers_keeps_the_order_of_bytes_and_of_the_hash(tmp_path: Path) -> None:
+    # Many more full buffers than the ring holds, hashed and written by two threads.
+    path = tmp_path / "capture.bin"
+    data = bytes((i * 7) % 253 for i in range(37 * ALIGN + 11))
+    with DirectFile(path, buffer_size=ALIGN, hash=True, buffers=3) as f:
+        for start in range(0, len(data), 1000):
+            f.write(data[start:start + 1000])
+        digest = f.sha256()
+    assert path.read_bytes() == data and digest == hashlib.sha256(data).hexdigest()
