@@ -36,12 +36,17 @@
  *     Community ID v1 of a TCP or UDP flow over IPv4 (testbed.community_id has the pure-Python twin): a
  *     run labels about half a million flows, and the pure path spent ~1 us of bytecode on each.
  *
+ * flow_lines(rows) -> str or None
+ *     Flow rows as the lines of truth/flows.csv (testbed.rundir.truth_files has the pure-Python twin),
+ *     or None when a row needs the csv module's quoting: a run writes half a million rows.
+ *
  * take, take_merged and merge_encoded share one merge (merge_sources) of blocks in capture order.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define EPB_TYPE 6u
@@ -1534,6 +1539,97 @@ static PyObject *community_id(PyObject *module, PyObject *const *args, Py_ssize_
     return PyUnicode_FromStringAndSize(text, sizeof text);
 }
 
+/* ------------------------------------------------------------------ truth/flows.csv rows */
+
+typedef struct {
+    char *buf;
+    Py_ssize_t length, capacity;
+} Text;
+
+static int text_put(Text *t, const char *bytes, Py_ssize_t n)
+{
+    if (grow((void **)&t->buf, &t->capacity, t->length + n, 1) < 0)
+        return -1;
+    memcpy(t->buf + t->length, bytes, (size_t)n);
+    t->length += n;
+    return 0;
+}
+
+/* A field as it goes into the CSV unquoted: 1, or 0 if it is not an exact str or holds a character
+ * that the csv module would quote (a comma, a quote, a line break), -1 on an error. */
+static int text_put_field(Text *t, PyObject *field)
+{
+    if (!PyUnicode_CheckExact(field))
+        return 0;
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(field, &n);
+    if (s == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == ',' || c == '"' || c == '\r' || c == '\n')
+            return 0;
+    }
+    return text_put(t, s, n) < 0 ? -1 : 1;
+}
+
+/* Epoch microseconds as seconds with six decimals, exactly (what f"{us / 1e6:.6f}" prints while the
+ * quotient's double is within half a microsecond, which holds below 2**32 seconds): 1, or 0 if the value
+ * is no exact int in that range, -1 on an error. */
+#define FLOW_TIME_LIMIT (4294967296LL * 1000000LL)
+static int text_put_time(Text *t, PyObject *value)
+{
+    if (!PyLong_CheckExact(value))
+        return 0;
+    int overflow;
+    long long us = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (us == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow || us < 0 || us >= FLOW_TIME_LIMIT)
+        return 0;
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%lld.%06lld", us / 1000000, us % 1000000);
+    return text_put(t, digits, n) < 0 ? -1 : 1;
+}
+
+/* flow_lines(rows) -> str or None: the CSV lines of flow rows (community_id, first_us, last_us, src, dst,
+ * proto, label, event_id), as testbed.rundir.truth_files formats them (its reference), or None when a row
+ * is not the plain case (a field to quote, a None, a time out of range, a row of another shape): the
+ * caller then takes its own path for all of them. */
+static PyObject *flow_lines(PyObject *module, PyObject *rows)
+{
+    (void)module;
+    if (!PyList_CheckExact(rows)) {
+        PyErr_Format(PyExc_TypeError, "flow_lines: rows must be a list, not %.100s", Py_TYPE(rows)->tp_name);
+        return NULL;
+    }
+    Text t = {0};
+    int ok = 1;
+    for (Py_ssize_t r = 0; ok == 1 && r < PyList_GET_SIZE(rows); r++) {
+        PyObject *row = PyList_GET_ITEM(rows, r);
+        if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) != 8) {
+            ok = 0;
+            break;
+        }
+        for (Py_ssize_t f = 0; ok == 1 && f < 8; f++) {
+            if (f && text_put(&t, ",", 1) < 0)
+                ok = -1;
+            else
+                ok = f == 1 || f == 2 ? text_put_time(&t, PyTuple_GET_ITEM(row, f))
+                                      : text_put_field(&t, PyTuple_GET_ITEM(row, f));
+        }
+        if (ok == 1 && text_put(&t, "\n", 1) < 0)
+            ok = -1;
+    }
+    PyObject *result = NULL;
+    if (ok == 1)
+        result = PyUnicode_DecodeUTF8(t.buf ? t.buf : "", t.length, "strict");
+    else if (ok == 0)
+        result = Py_NewRef(Py_None);
+    PyMem_Free(t.buf);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"merge_encoded", merge_encoded, METH_VARARGS,
      "merge_encoded(parts) -> (times, ends, blob): (times, ends, blob) parts merged by capture time, ties in part order."},
@@ -1549,13 +1645,15 @@ static PyMethodDef methods[] = {
      "udp_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, ttl, ip_id, df) -> bytes: ip.udp_frame's frame."},
     {"community_id", (PyCFunction)(void (*)(void))community_id, METH_FASTCALL,
      "community_id(proto, src, sport, dst, dport, seed) -> str: Community ID v1 of a TCP/UDP flow over IPv4."},
+    {"flow_lines", flow_lines, METH_O,
+     "flow_lines(rows) -> str or None: flow rows as truth/flows.csv lines, or None when one needs the csv module."},
     {"tcp_session", tcp_session, METH_VARARGS,
      "tcp_session(...) -> (frames, t_done): a TCP session's handshake, sends and close, as TcpSession makes them."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_speedups", "Compiled hot loops of the simulation's frame path.", -1, methods,
+    PyModuleDef_HEAD_INIT, "_speedups", "Compiled hot loops of the simulation: frames, flow ids, flow rows.", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 
