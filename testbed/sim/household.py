@@ -22,7 +22,7 @@ from testbed.population.model import Household, Tv
 from testbed.rng import stream, stream_seed
 from testbed.scenario.model import Scenario
 from testbed.sdk import PROFILES, SdkContext, Transport
-from testbed.sim.executor import SimExecutor, pause_us
+from testbed.sim.executor import SimExecutor
 from testbed.sim.lan import Node, SimLan
 from testbed.steps import BeginCycle, Clock, Sleep, Step
 from testbed.truth import CommunityIds, TruthRecorder
@@ -108,7 +108,7 @@ class HouseholdSim:
         env, start_us, executor = self.env, self.start_us, self.executor
         log = self.log
         keep = log.add
-        community_id = self.cids.of
+        community_id, transport_id = self.cids.of, self.cids.transport
         result: Any = None
         cycle = 0
         wait = 0  # microseconds until the next step may be performed
@@ -121,7 +121,7 @@ class HouseholdSim:
                 return
             kind = type(step)
             if kind is Sleep:
-                wait += pause_us(step.seconds)
+                wait += max(1, round(step.seconds * 1_000_000))  # pause_us, inline: every other step sleeps
                 result = None
                 continue
             if kind is Clock or kind is BeginCycle:
@@ -150,10 +150,12 @@ class HouseholdSim:
             rows = chunk.flows
             for f in outcome.flows:
                 proto, src, sport, dst, dport = f.proto, f.src, f.sport, f.dst, f.dport
-                cid = community_id(proto, src, sport, dst, dport)
-                flow_ids.append(cid)
                 if proto == "tcp" or proto == "udp":  # an endpoint is an address and a port, else the address
+                    cid = transport_id(6 if proto == "tcp" else 17, src, sport, dst, dport, 0)
                     src, dst = f"{src}:{sport}", f"{dst}:{dport}"
+                else:
+                    cid = community_id(proto, src, sport, dst, dport)
+                flow_ids.append(cid)
                 rows.append((cid, f.first_us, f.last_us, src, dst, proto, frame_label, event_id or ""))
             if event_id is not None:
                 chunk.events.append(self.truth.event(tv, cycle, step, outcome.result, now,
