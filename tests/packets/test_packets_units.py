@@ -284,3 +284,19 @@ def test_client_hellos_carry_their_own_random_session_id_and_key_share(session_i
         assert extensions[0x0033][6:] == hashlib.sha256(b"client" + random32).digest()
     # The same name again, another random: nothing of the previous hello is left in it.
     assert tls_client_hello("x", bytes(32), b"") != tls_client_hello("x", b"\x01" * 32, b"")
+
+
+@pytest.mark.parametrize("session_id_length", [0, 1, 32])
+def test_server_hellos_carry_their_own_random_session_id_and_key_share(session_id_length) -> None:
+    rng = random.Random(100 + session_id_length)
+    for _ in range(3):
+        random32, session_id = rng.randbytes(32), rng.randbytes(session_id_length)
+        raw = tls_server_hello(random32, session_id)
+        record = dpkt.ssl.TLSRecord(raw)
+        assert (record.type, record.version, record.length) == (22, 0x0303, len(raw) - 5)
+        hello = dpkt.ssl.TLSHandshake(record.data).data
+        assert isinstance(hello, dpkt.ssl.TLSServerHello)
+        assert (hello.random, hello.session_id, hello.cipher_suite.code) == (random32, session_id, 0x1301)
+        extensions = dict(hello.extensions)
+        assert extensions[0x002B] == b"\x03\x04"  # supported_versions: TLS 1.3
+        assert extensions[0x0033] == b"\x00\x1d\x00\x20" + hashlib.sha256(b"server" + random32).digest()
