@@ -413,8 +413,12 @@ class SimExecutor:
                        [Flow("udp", actor.device.ip, 5353, "224.0.0.251", 5353, t, t + 1_000_000)])
 
     def _mdns_query(self, actor: Node, step: MdnsQuery, t: int) -> Outcome:
-        frames = [(t, P.udp_frame(actor.mac, P.multicast_mac(MDNS_IP), actor.ip, MDNS_IP, 5353, 5353,
-                                  P.mdns_query([(step.service, 12)]), ttl=255))]
+        query = actor.cache.get(("mdns-query", step.service))
+        if query is None:  # no id or counter either: the same bytes for each query of one service
+            query = actor.cache[("mdns-query", step.service)] = P.udp_frame(
+                actor.mac, P.multicast_mac(MDNS_IP), actor.ip, MDNS_IP, 5353, 5353,
+                P.mdns_query([(step.service, 12)]), ttl=255)
+        frames = [(t, query)]
         flows = [Flow("udp", actor.device.ip, 5353, "224.0.0.251", 5353, t, t)]
         ts = t / 1e6
         for node in self.lan.by_index.values():
@@ -431,12 +435,17 @@ class SimExecutor:
     def _usn(self, node: Node) -> str:
         return f"uuid:{node.device.mac.replace(':', '')}-5ca1-ab1e-0000-{node.host_index:012d}"
 
+    def _server_header(self, node: Node) -> str:
+        return f"Linux/4.9 UPnP/1.0 {node.device.vendor}/{node.device.model}"
+
     def _ssdp_notify(self, actor: Node, step: SsdpNotify, t: int) -> Outcome:
         mcast = P.multicast_mac(SSDP_IP)
-        server = f"Linux/4.9 UPnP/1.0 {actor.device.vendor}/{actor.device.model}"
         frames = []
         for i, nt in enumerate(("upnp:rootdevice", step.device_type)):
-            payload = P.ssdp_notify(self._location(actor), nt, f"{self._usn(actor)}::{nt}", server)
+            payload = actor.cache.get(("ssdp-notify", nt))
+            if payload is None:  # a node's announcement of one type never changes (its IP id does)
+                payload = actor.cache[("ssdp-notify", nt)] = P.ssdp_notify(
+                    self._location(actor), nt, f"{self._usn(actor)}::{nt}", self._server_header(actor))
             frames.append((t + i * 100_000, P.udp_frame(actor.mac, mcast, actor.ip, SSDP_IP, 1900, 1900, payload,
                                                         ttl=4, ip_id=actor.next_ip_id())))
         flow = Flow("udp", actor.device.ip, 1900, "239.255.255.250", 1900, t, frames[-1][0])
@@ -444,8 +453,12 @@ class SimExecutor:
 
     def _ssdp_search(self, actor: Node, step: SsdpSearch, t: int) -> Outcome:
         sport = actor.ephemeral_port()
+        target = step.search_target
+        search = _MSEARCH.get(target)
+        if search is None:
+            search = _MSEARCH[target] = P.ssdp_msearch(target)
         frames = [(t, P.udp_frame(actor.mac, P.multicast_mac(SSDP_IP), actor.ip, SSDP_IP, sport, 1900,
-                                  P.ssdp_msearch(step.search_target), ttl=4, ip_id=actor.next_ip_id()))]
+                                  search, ttl=4, ip_id=actor.next_ip_id()))]
         flows = [Flow("udp", actor.device.ip, sport, "239.255.255.250", 1900, t, t)]
         ts = t / 1e6
         for node in self.lan.by_index.values():
@@ -455,8 +468,10 @@ class SimExecutor:
             if step.search_target not in ("ssdp:all", st) and not ("dial" in step.search_target and "dial" in st):
                 continue
             tr = t + self.rng.randint(5_000, 2_000_000)  # answers spread over MX (2 s)
-            server = f"Linux/4.9 UPnP/1.0 {node.device.vendor}/{node.device.model}"
-            payload = P.ssdp_response(step.search_target, self._location(node), self._usn(node), server)
+            payload = node.cache.get(("ssdp-response", target))
+            if payload is None:  # a node's answer to one search target never changes
+                payload = node.cache[("ssdp-response", target)] = P.ssdp_response(
+                    target, self._location(node), self._usn(node), self._server_header(node))
             frames.append((tr, P.udp_frame(node.mac, actor.mac, node.ip, actor.ip, 1900, sport, payload,
                                            ip_id=node.next_ip_id())))
             flows.append(Flow("udp", node.device.ip, 1900, actor.device.ip, sport, tr, tr))
@@ -502,6 +517,9 @@ class SimExecutor:
         flow = Flow("tcp", actor.device.ip, sport, server_ip, step.port, t, ti)  # from the SYN to the last ACK
         return Outcome(None, ti - t, frames, [flow])
 
+
+# M-SEARCH payloads by search target: they name no sender, so every node sends the same bytes.
+_MSEARCH: dict[str, bytes] = {}
 
 # Steps that check the actor's presence at each of their items' own times (they span minutes).
 _PRESENCE_PER_ITEM: frozenset[type[Step]] = frozenset({DnsLookups})
