@@ -296,7 +296,7 @@ def test_server_hellos_carry_their_own_random_session_id_and_key_share(session_i
         assert (record.type, record.version, record.length) == (22, 0x0303, len(raw) - 5)
         hello = dpkt.ssl.TLSHandshake(record.data).data
         assert isinstance(hello, dpkt.ssl.TLSServerHello)
-        assert (hello.random, hello.session_id, hello.cipher_suite.code) == (random32, session_id, 0x1301)
+        assert (hello.random, hello.session_id, hello.ciphersuite.code) == (random32, session_id, 0x1301)
         extensions = dict(hello.extensions)
         assert extensions[0x002B] == b"\x03\x04"  # supported_versions: TLS 1.3
         assert extensions[0x0033] == b"\x00\x1d\x00\x20" + hashlib.sha256(b"server" + random32).digest()
