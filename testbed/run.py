@@ -149,7 +149,7 @@ def run_scenario(scenario: Scenario, out: str | Path, *, workers: int = 1, force
                             writer.write_blocks(chunk.merged())
                         summary.frames = writer.frames_written
                     truth.write_events(chunk.events)
-                    truth.write_flows(chunk.flows)
+                    truth.write_flow_lines(chunk.flows)
                     _tally(summary, chunk.events)
                     summary.sdk_cycles = chunk.cycles
                     if progress:

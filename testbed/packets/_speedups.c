@@ -22,7 +22,9 @@
  *
  * FrameLog: a household's frames not yet handed over, kept as blocks: add(frames, label) or
  *     add_spaced(t0_us, gap_us, frames, label) per step, take(until_us, final) per window
- *     (testbed.packets.frame_log has the pure-Python twin).
+ *     (testbed.packets.frame_log has the pure-Python twin). A FrameLog can keep other blocks by time too:
+ *     add_raw(t_us, data), and add_flow(...), a flow's line of truth/flows.csv (testbed.truth.flow_log
+ *     has its pure-Python twin): a run writes half a million of them.
  *
  * take_merged(logs, until_us, final) -> (times, ends, blob)
  *     What take gives of each FrameLog, merged by capture time (ties in log order) in one copy.
@@ -36,17 +38,12 @@
  *     Community ID v1 of a TCP or UDP flow over IPv4 (testbed.community_id has the pure-Python twin): a
  *     run labels about half a million flows, and the pure path spent ~1 us of bytecode on each.
  *
- * flow_lines(rows) -> str or None
- *     Flow rows as the lines of truth/flows.csv (testbed.rundir.truth_files has the pure-Python twin),
- *     or None when a row needs the csv module's quoting: a run writes half a million rows.
- *
  * take, take_merged and merge_encoded share one merge (merge_sources) of blocks in capture order.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <arpa/inet.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #define EPB_TYPE 6u
@@ -320,20 +317,31 @@ static void frame_log_dealloc(FrameLog *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* Room for a block of ``size`` bytes at time ``t`` at the end of the log (valid until the next append), or
+ * NULL with an error set. */
+static unsigned char *log_reserve(FrameLog *self, long long t, Py_ssize_t size)
+{
+    if (grow((void **)&self->pending, &self->slots, self->count + 1, sizeof(Pending)) < 0 ||
+        grow((void **)&self->blob, &self->capacity, self->length + size, 1) < 0)
+        return NULL;
+    unsigned char *p = self->blob + self->length;
+    Pending *q = &self->pending[self->count++];
+    q->t = t;
+    q->seq = self->next_seq++;
+    q->offset = self->length;
+    q->size = size;
+    self->length += size;
+    return p;
+}
+
 /* Append one frame's block (``r``, refused with an error naming ``what`` ``index`` if too big). */
 static int log_append(FrameLog *self, const Record *r, const char *what, Py_ssize_t index)
 {
     Py_ssize_t size = checked_block_size(r, what, index);
-    if (size < 0 || grow((void **)&self->pending, &self->slots, self->count + 1, sizeof(Pending)) < 0 ||
-        grow((void **)&self->blob, &self->capacity, self->length + size, 1) < 0)
+    unsigned char *p = size < 0 ? NULL : log_reserve(self, r->ts, size);
+    if (p == NULL)
         return -1;
-    write_block(self->blob + self->length, r, size, 0);
-    Pending *p = &self->pending[self->count++];
-    p->t = r->ts;
-    p->seq = self->next_seq++;
-    p->offset = self->length;
-    p->size = size;
-    self->length += size;
+    write_block(p, r, size, 0);
     return 0;
 }
 
@@ -390,6 +398,145 @@ static int label_comment(PyObject *label, const char **comment, Py_ssize_t *leng
         return -1;
     }
     return 0;
+}
+
+/* add_raw(t_us, data): ``data`` (bytes-like) as one block at ``t_us``, as it is. */
+static PyObject *frame_log_add_raw(FrameLog *self, PyObject *args)
+{
+    long long t;
+    Py_buffer data;
+    if (!PyArg_ParseTuple(args, "Ly*:add_raw", &t, &data))
+        return NULL;
+    unsigned char *p = log_reserve(self, t, data.len);
+    if (p != NULL)
+        memcpy(p, data.buf, (size_t)data.len);
+    PyBuffer_Release(&data);
+    if (p == NULL)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* A flows.csv field as its UTF-8 bytes: 1 if it goes in as it is, 0 if it is no exact str or holds a
+ * character the csv module would quote or treat apart (a comma, a quote, a line break), -1 on an error. */
+static int plain_field(PyObject *field, const char **bytes, Py_ssize_t *n)
+{
+    if (!PyUnicode_CheckExact(field))
+        return 0;
+    *bytes = PyUnicode_AsUTF8AndSize(field, n); /* cached in the str */
+    if (*bytes == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < *n; i++) {
+        char c = (*bytes)[i];
+        if (c == ',' || c == '"' || c == '\r' || c == '\n')
+            return 0;
+    }
+    return 1;
+}
+
+/* The decimal digits of ``v`` at ``out`` (room for 20); returns how many. By hand: snprintf took a third of
+ * add_flow. */
+static int put_decimal(char *out, unsigned long long v)
+{
+    char digits[20];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (int i = 0; i < n; i++)
+        out[i] = digits[n - 1 - i];
+    return n;
+}
+
+/* Epoch microseconds as seconds with six decimals, exactly (what f"{us / 1e6:.6f}" prints while the
+ * quotient's double is within half a microsecond, which holds below 2**32 seconds): its length, 0 if the
+ * value is no exact int in that range, -1 on an error. */
+#define FLOW_TIME_LIMIT (4294967296LL * 1000000LL)
+static int plain_time(PyObject *value, long long *us, char text[32])
+{
+    if (!PyLong_CheckExact(value))
+        return 0;
+    int overflow;
+    *us = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (*us == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow || *us < 0 || *us >= FLOW_TIME_LIMIT)
+        return 0;
+    int n = put_decimal(text, (unsigned long long)(*us / 1000000));
+    text[n] = '.';
+    for (int i = 6, fraction = (int)(*us % 1000000); i > 0; i--, fraction /= 10)
+        text[n + i] = (char)('0' + fraction % 10);
+    return n + 7;
+}
+
+/* An endpoint: the address, and ":port" for TCP and UDP (``port`` an exact int 0..65535, else 0). */
+static int plain_port(PyObject *value, char text[8])
+{
+    if (!PyLong_CheckExact(value))
+        return 0;
+    long port = PyLong_AsLong(value);
+    if (port == -1 && PyErr_Occurred())
+        return -1;
+    if (port < 0 || port > 0xFFFF)
+        return 0;
+    text[0] = ':';
+    return 1 + put_decimal(text + 1, (unsigned long long)port);
+}
+
+/* add_flow(cid, first_us, last_us, src, sport, dst, dport, proto, label, event) -> bool: the flow's line
+ * of truth/flows.csv as one block at ``first_us``, as testbed.truth.flow_log.flow_line makes it (its
+ * reference). False, and nothing added, when the row is not the plain case (a field the csv module would
+ * quote, a None, a time out of range...): the caller then adds the line it makes itself (add_raw). */
+static PyObject *frame_log_add_flow(FrameLog *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 10) {
+        PyErr_Format(PyExc_TypeError, "add_flow takes 10 arguments, got %zd", nargs);
+        return NULL;
+    }
+    static const int text_args[6] = {0, 3, 5, 7, 8, 9}; /* cid, src, dst, proto, label, event */
+    const char *field[6];
+    Py_ssize_t length[6];
+    for (int k = 0; k < 6; k++) {
+        int plain = plain_field(args[text_args[k]], &field[k], &length[k]);
+        if (plain <= 0)
+            return plain < 0 ? NULL : Py_NewRef(Py_False);
+    }
+    long long first, last;
+    char first_text[32], last_text[32], sport_text[8] = "", dport_text[8] = "";
+    int first_n = plain_time(args[1], &first, first_text), last_n = first_n > 0 ? plain_time(args[2], &last, last_text) : 0;
+    if (first_n <= 0 || last_n <= 0)
+        return first_n < 0 || last_n < 0 ? NULL : Py_NewRef(Py_False);
+    int sport_n = 0, dport_n = 0;
+    if ((length[3] == 3 && (memcmp(field[3], "tcp", 3) == 0 || memcmp(field[3], "udp", 3) == 0))) {
+        sport_n = plain_port(args[4], sport_text);
+        dport_n = sport_n > 0 ? plain_port(args[6], dport_text) : 0;
+        if (sport_n <= 0 || dport_n <= 0)
+            return sport_n < 0 || dport_n < 0 ? NULL : Py_NewRef(Py_False);
+    }
+    Py_ssize_t size = length[0] + first_n + last_n + length[1] + sport_n + length[2] + dport_n + length[3] + length[4] +
+                      length[5] + 8; /* seven commas and the line break */
+    unsigned char *p = log_reserve(self, first, size);
+    if (p == NULL)
+        return NULL;
+#define PUT(bytes, n) (memcpy(p, (bytes), (size_t)(n)), p += (n))
+    PUT(field[0], length[0]);
+    *p++ = ',';
+    PUT(first_text, first_n);
+    *p++ = ',';
+    PUT(last_text, last_n);
+    *p++ = ',';
+    PUT(field[1], length[1]);
+    PUT(sport_text, sport_n);
+    *p++ = ',';
+    PUT(field[2], length[2]);
+    PUT(dport_text, dport_n);
+    for (int k = 3; k < 6; k++) {
+        *p++ = ',';
+        PUT(field[k], length[k]);
+    }
+    *p++ = '\n';
+#undef PUT
+    Py_RETURN_TRUE;
 }
 
 /* add_spaced(t0_us, gap_us, frames, label): frames (bytes) captured at t0, t0 + gap, t0 + 2 gap...,
@@ -1113,6 +1260,11 @@ static PyMethodDef frame_log_methods[] = {
      "add(frames, label): a step's (ts_us, frame) pairs, encoded as pcapng blocks labelled label."},
     {"add_spaced", (PyCFunction)frame_log_add_spaced, METH_VARARGS,
      "add_spaced(t0_us, gap_us, frames, label): frames captured every gap_us from t0_us, added as add adds them."},
+    {"add_raw", (PyCFunction)frame_log_add_raw, METH_VARARGS,
+     "add_raw(t_us, data): data (bytes-like) as one block at t_us, as it is."},
+    {"add_flow", (PyCFunction)(void (*)(void))frame_log_add_flow, METH_FASTCALL,
+     "add_flow(cid, first_us, last_us, src, sport, dst, dport, proto, label, event) -> bool: the flow's "
+     "truth/flows.csv line as a block at first_us; False (nothing added) when the row is not plain."},
     {"take", (PyCFunction)frame_log_take, METH_VARARGS,
      "take(until_us, final) -> (times, ends, blob): the frames before until_us (all if final), in capture order."},
     {NULL, NULL, 0, NULL},
@@ -1539,97 +1691,6 @@ static PyObject *community_id(PyObject *module, PyObject *const *args, Py_ssize_
     return PyUnicode_FromStringAndSize(text, sizeof text);
 }
 
-/* ------------------------------------------------------------------ truth/flows.csv rows */
-
-typedef struct {
-    char *buf;
-    Py_ssize_t length, capacity;
-} Text;
-
-static int text_put(Text *t, const char *bytes, Py_ssize_t n)
-{
-    if (grow((void **)&t->buf, &t->capacity, t->length + n, 1) < 0)
-        return -1;
-    memcpy(t->buf + t->length, bytes, (size_t)n);
-    t->length += n;
-    return 0;
-}
-
-/* A field as it goes into the CSV unquoted: 1, or 0 if it is not an exact str or holds a character
- * that the csv module would quote (a comma, a quote, a line break), -1 on an error. */
-static int text_put_field(Text *t, PyObject *field)
-{
-    if (!PyUnicode_CheckExact(field))
-        return 0;
-    Py_ssize_t n;
-    const char *s = PyUnicode_AsUTF8AndSize(field, &n);
-    if (s == NULL)
-        return -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == ',' || c == '"' || c == '\r' || c == '\n')
-            return 0;
-    }
-    return text_put(t, s, n) < 0 ? -1 : 1;
-}
-
-/* Epoch microseconds as seconds with six decimals, exactly (what f"{us / 1e6:.6f}" prints while the
- * quotient's double is within half a microsecond, which holds below 2**32 seconds): 1, or 0 if the value
- * is no exact int in that range, -1 on an error. */
-#define FLOW_TIME_LIMIT (4294967296LL * 1000000LL)
-static int text_put_time(Text *t, PyObject *value)
-{
-    if (!PyLong_CheckExact(value))
-        return 0;
-    int overflow;
-    long long us = PyLong_AsLongLongAndOverflow(value, &overflow);
-    if (us == -1 && PyErr_Occurred())
-        return -1;
-    if (overflow || us < 0 || us >= FLOW_TIME_LIMIT)
-        return 0;
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%lld.%06lld", us / 1000000, us % 1000000);
-    return text_put(t, digits, n) < 0 ? -1 : 1;
-}
-
-/* flow_lines(rows) -> str or None: the CSV lines of flow rows (community_id, first_us, last_us, src, dst,
- * proto, label, event_id), as testbed.rundir.truth_files formats them (its reference), or None when a row
- * is not the plain case (a field to quote, a None, a time out of range, a row of another shape): the
- * caller then takes its own path for all of them. */
-static PyObject *flow_lines(PyObject *module, PyObject *rows)
-{
-    (void)module;
-    if (!PyList_CheckExact(rows)) {
-        PyErr_Format(PyExc_TypeError, "flow_lines: rows must be a list, not %.100s", Py_TYPE(rows)->tp_name);
-        return NULL;
-    }
-    Text t = {0};
-    int ok = 1;
-    for (Py_ssize_t r = 0; ok == 1 && r < PyList_GET_SIZE(rows); r++) {
-        PyObject *row = PyList_GET_ITEM(rows, r);
-        if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) != 8) {
-            ok = 0;
-            break;
-        }
-        for (Py_ssize_t f = 0; ok == 1 && f < 8; f++) {
-            if (f && text_put(&t, ",", 1) < 0)
-                ok = -1;
-            else
-                ok = f == 1 || f == 2 ? text_put_time(&t, PyTuple_GET_ITEM(row, f))
-                                      : text_put_field(&t, PyTuple_GET_ITEM(row, f));
-        }
-        if (ok == 1 && text_put(&t, "\n", 1) < 0)
-            ok = -1;
-    }
-    PyObject *result = NULL;
-    if (ok == 1)
-        result = PyUnicode_DecodeUTF8(t.buf ? t.buf : "", t.length, "strict");
-    else if (ok == 0)
-        result = Py_NewRef(Py_None);
-    PyMem_Free(t.buf);
-    return result;
-}
-
 static PyMethodDef methods[] = {
     {"merge_encoded", merge_encoded, METH_VARARGS,
      "merge_encoded(parts) -> (times, ends, blob): (times, ends, blob) parts merged by capture time, ties in part order."},
@@ -1645,8 +1706,6 @@ static PyMethodDef methods[] = {
      "udp_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, ttl, ip_id, df) -> bytes: ip.udp_frame's frame."},
     {"community_id", (PyCFunction)(void (*)(void))community_id, METH_FASTCALL,
      "community_id(proto, src, sport, dst, dport, seed) -> str: Community ID v1 of a TCP/UDP flow over IPv4."},
-    {"flow_lines", flow_lines, METH_O,
-     "flow_lines(rows) -> str or None: flow rows as truth/flows.csv lines, or None when one needs the csv module."},
     {"tcp_session", tcp_session, METH_VARARGS,
      "tcp_session(...) -> (frames, t_done): a TCP session's handshake, sends and close, as TcpSession makes them."},
     {NULL, NULL, 0, NULL},

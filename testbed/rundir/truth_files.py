@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 from pydantic_core import to_json
 
-from testbed.packets import speedups
+from testbed.packets.encoded_frames import EncodedFrames
+from testbed.truth.flow_log import FLOW_COLUMNS, flow_rows_text
 
-FLOW_COLUMNS = ("community_id", "first_ts", "last_ts", "src", "dst", "proto", "label", "event_id")
-_COMMAS = len(FLOW_COLUMNS) - 1
-_NEEDS_CSV = ('"', "\r", "None")  # in any field: quoting, or the csv module's rendering of None
+__all__ = ["FLOW_COLUMNS", "TruthFiles", "read_events"]
 
 
 class TruthFiles:
@@ -22,9 +19,8 @@ class TruthFiles:
 
     def __init__(self, events_path: Path, flows_path: Path) -> None:
         self._events = open(events_path, "wb")  # noqa: SIM115
-        self._flows_file = open(flows_path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        self._flows = csv.writer(self._flows_file, lineterminator="\n")
-        self._flows.writerow(FLOW_COLUMNS)
+        self._flows_file = open(flows_path, "wb")  # noqa: SIM115
+        self._flows_file.write((",".join(FLOW_COLUMNS) + "\n").encode("ascii"))
         self.events = 0
         self.flows = 0
 
@@ -36,37 +32,15 @@ class TruthFiles:
         self.events += len(events)
 
     def write_flows(self, rows: list[tuple]) -> None:
-        # The compiled extension formats the plain rows (0.99 s of a 1000 household-hour run's main
-        # thread went to this method, in Python) and says None when one is not plain.
-        native = speedups.native
-        text = native.flow_lines(rows) if native is not None else None
-        self._flows_file.write(text if text is not None else self._flow_lines(rows))
+        """Flow rows ``(community_id, first_us, last_us, src, dst, proto, label, event_id)`` (the container
+        backend's)."""
+        self._flows_file.write(flow_rows_text(rows).encode("utf-8"))
         self.flows += len(rows)
 
-    @classmethod
-    def _flow_lines(cls, rows: list[tuple]) -> str:
-        # Formatted directly, not by the csv module (which took 60% of this, a run writes ~540 k rows):
-        # the fields are addresses, ports, ids and labels the testbed makes, which never need quoting.
-        # Rows that might (a comma, quote or line break in a field, or a None, which csv writes as
-        # empty) go through the csv writer instead.
-        lines = [f"{cid},{first / 1e6:.6f},{last / 1e6:.6f},{src},{dst},{proto},{label},{event}\n"
-                 for cid, first, last, src, dst, proto, label, event in rows]
-        text = "".join(lines)
-        # Substring tests, not one regular expression with an alternation, which is tried at every position
-        # of the text (measured: this method took 1.79 s of a 1000 household-hour run with it, 1.22 s now).
-        if (len(lines) != text.count("\n") or text.count(",") != _COMMAS * len(lines)
-                or any(needle in text for needle in _NEEDS_CSV)):
-            return cls._csv_rows(rows)
-        return text
-
-    @staticmethod
-    def _csv_rows(rows: list[tuple]) -> str:
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(
-            (cid, f"{first / 1e6:.6f}", f"{last / 1e6:.6f}", src, dst, proto, label, event)
-            for cid, first, last, src, dst, proto, label, event in rows
-        )
-        return out.getvalue()
+    def write_flow_lines(self, lines: EncodedFrames) -> None:
+        """A window's flows as ``take_flow_lines`` gave them: lines of this file already (the simulation's)."""
+        self._flows_file.write(lines.blob)
+        self.flows += len(lines)
 
     def close(self) -> None:
         self._events.close()

@@ -24,14 +24,15 @@ from typing import Any
 from testbed.errors import RunError
 from testbed.gc_threshold import fewer_collections
 from testbed.packets.encoded_frames import write_placed
+from testbed.packets.frame_log import merge_encoded
 from testbed.packets.pcapng import PcapngWriter
 from testbed.population.model import Household
 from testbed.scenario.model import Scenario
 from testbed.sdk import Transport, WsgiTransport
 from testbed.sim.household import Chunk, HouseholdSim, take_frames
 from testbed.truth import CommunityIds
+from testbed.truth.flow_log import take_flow_lines
 
-_second = itemgetter(1)
 _start = itemgetter("start")
 TARGET_FRAMES_PER_WINDOW = 40_000  # bounds memory: a window holds all households' frames at once
 PEAK_FRAMES_PER_HOUSEHOLD_HOUR = 40_000  # an evening of streaming, well above the daily mean
@@ -72,11 +73,10 @@ def merge_chunks(parts: list[Chunk]) -> Chunk:
     for part in parts:
         out.parts += part.parts  # merged by capture time when written (``Chunk.merged``)
         out.events += part.events
-        out.flows += part.flows
     if any(p.encoded is not None for p in parts):
         out.encoded = [e for p in parts for e in p.encoded or ()]  # the writer merges them by time
     out.events.sort(key=_start)
-    out.flows.sort(key=_second)
+    out.flows = merge_encoded([p.flows for p in parts])  # by first time; ties in the order of ``parts``
     return out
 
 
@@ -118,6 +118,7 @@ def _shard_windows(scenario: Scenario, households: list[Household], transport: T
         t = min(t + window, end)
         final = t >= end
         chunk = merge_chunks([s.advance(t, final) for s in sims])
+        chunk.flows = take_flow_lines([s.flow_log for s in sims])
         if capture is not None:
             capture.write_logs([s.log for s in sims], t, final)
         else:

@@ -26,15 +26,16 @@ from testbed.sim.executor import SimExecutor
 from testbed.sim.lan import Node, SimLan
 from testbed.steps import BeginCycle, Clock, Sleep, Step
 from testbed.truth import CommunityIds, TruthRecorder
+from testbed.truth.flow_log import add_odd_flow, new_flow_log
 
 
 @dataclass(slots=True)
 class Chunk:
-    """What one window produced: frames as pcapng blocks, truth events, flow rows."""
+    """What one window produced: frames as pcapng blocks, truth events, flows as lines of flows.csv."""
 
     parts: list[EncodedFrames] = field(default_factory=list)  # in memory, in household order (see ``take_frames``)
     events: list[dict[str, Any]] = field(default_factory=list)
-    flows: list[tuple] = field(default_factory=list)  # (community_id, first_us, last_us, src, dst, proto, label, event_id)
+    flows: EncodedFrames = field(default_factory=EncodedFrames)  # flows.csv lines by first time (``take_flow_lines``)
     cycles: int = 0  # SDK cycles begun so far (a running total, for progress)
     until_us: int = 0  # the window's end: everything before it is in this or an earlier chunk
     encoded: list[EncodedFrames] | None = None  # or the frames' times and block offsets, one part per shard
@@ -76,6 +77,7 @@ class HouseholdSim:
             names[scenario.tvs.sdk.collector.domain] = scenario.tvs.sdk.collector.ip
         end_us = self.start_us + round(scenario.duration * 1_000_000)
         self.log = new_frame_log()  # the frames not yet handed over, as pcapng blocks (see ``take_frames``)
+        self.flow_log = new_flow_log()  # the flows of the steps begun in this window, as flows.csv lines
         self.executor = SimExecutor(self.lan, stream(seed, index, "net"), transport, names, end_us, self.log)
         self.truth = TruthRecorder(household)
         self.cids = community_ids or CommunityIds()
@@ -109,6 +111,8 @@ class HouseholdSim:
         log = self.log
         keep = log.add
         community_id, transport_id = self.cids.of, self.cids.transport
+        flow_log = self.flow_log
+        add_flow = flow_log.add_flow
         result: Any = None
         cycle = 0
         wait = 0  # microseconds until the next step may be performed
@@ -147,16 +151,17 @@ class HouseholdSim:
                 outcome.frames = []  # freed now, while still in the CPU's cache, not after the next step
             frame_count = len(log) - before
             flow_ids = []
-            rows = chunk.flows
+            event_label = event_id or ""
             for f in outcome.flows:
                 proto, src, sport, dst, dport = f.proto, f.src, f.sport, f.dst, f.dport
-                if proto == "tcp" or proto == "udp":  # an endpoint is an address and a port, else the address
+                if proto == "tcp" or proto == "udp":
                     cid = transport_id(6 if proto == "tcp" else 17, src, sport, dst, dport, 0)
-                    src, dst = f"{src}:{sport}", f"{dst}:{dport}"
                 else:
                     cid = community_id(proto, src, sport, dst, dport)
                 flow_ids.append(cid)
-                rows.append((cid, f.first_us, f.last_us, src, dst, proto, frame_label, event_id or ""))
+                if not add_flow(cid, f.first_us, f.last_us, src, sport, dst, dport, proto, frame_label, event_label):
+                    add_odd_flow(flow_log, cid, f.first_us, f.last_us, src, sport, dst, dport, proto, frame_label,
+                                 event_label)
             if event_id is not None:
                 chunk.events.append(self.truth.event(tv, cycle, step, outcome.result, now,
                                                      now + outcome.duration_us, flow_ids, frame_count))

@@ -34,8 +34,10 @@ def native() -> ModuleType:
 def test_the_extension_is_built_and_complete(native: ModuleType) -> None:
     # The fixture fails in CI when the extension is missing; built, it must offer every loop the code calls.
     for name in ("epb_encode", "tcp_session", "udp_frame", "icmp_echo", "FrameLog", "merge_encoded", "take_merged",
-                 "take_merged_into", "community_id", "flow_lines"):
+                 "take_merged_into", "community_id"):
         assert hasattr(native, name), f"testbed.packets._speedups lacks {name}: rebuild it (pip install -e .)"
+    for name in ("add", "add_spaced", "add_raw", "add_flow", "take"):
+        assert hasattr(native.FrameLog, name), f"FrameLog lacks {name}: rebuild it (pip install -e .)"
 
 
 # ------------------------------------------------------------------ pcapng blocks

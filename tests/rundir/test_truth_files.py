@@ -1,5 +1,6 @@
-"""``truth/flows.csv`` is exactly what the csv module writes, whether a chunk takes a direct path (fields
-that never need quoting: compiled, or in Python) or falls back to the csv writer."""
+"""``truth/flows.csv`` is exactly what the csv module writes, whether rows take the direct path (fields that
+never need quoting) or fall back to the csv writer, and events read back as written. (The simulation's
+flows come as lines already: ``tests/truth/test_flow_log.py``.)"""
 
 from __future__ import annotations
 
@@ -7,18 +8,14 @@ import csv
 import io
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testbed.packets import speedups
+from testbed.packets.encoded_frames import EncodedFrames
 from testbed.rundir.truth_files import FLOW_COLUMNS, TruthFiles, read_events
-from tests.helpers import require_speedups
 
-# Epoch microseconds: the compiled path formats them exactly below 2**32 s and leaves the others to Python,
-# whose float division prints 8650029730622811 us as 8650029730.622810 (the reference, kept).
-times = st.one_of(st.integers(0, 2**52), st.sampled_from([0, 999_999, 2**32 * 10**6 - 1, 2**32 * 10**6,
-                                                          8_650_029_730_622_811, 2**53, 2**64]))
+# Epoch microseconds; Python's float division prints 8650029730622811 us as 8650029730.622810 (kept).
+times = st.one_of(st.integers(0, 2**52), st.sampled_from([0, 999_999, 8_650_029_730_622_811, 2**53, 2**64]))
 field = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["", "benign:dns", "h0001-tv1-c0003-upload"]))
 rows_strategy = st.lists(
     st.tuples(field, times, times, field, field, field, field, field),
@@ -35,16 +32,11 @@ def _reference(chunks: list[list[tuple]]) -> str:
     return out.getvalue()
 
 
-def _written(tmp: Path, chunks: list[list[tuple]], compiled: bool) -> str:
-    native = speedups.native
-    speedups.native = native if compiled else None
-    try:
-        files = TruthFiles(tmp / "events.jsonl", tmp / "flows.csv")
-        for rows in chunks:
-            files.write_flows(rows)
-        files.close()
-    finally:
-        speedups.native = native
+def _written(tmp: Path, chunks: list[list[tuple]]) -> str:
+    files = TruthFiles(tmp / "events.jsonl", tmp / "flows.csv")
+    for rows in chunks:
+        files.write_flows(rows)
+    files.close()
     assert files.flows == sum(map(len, chunks))
     return (tmp / "flows.csv").read_bytes().decode("utf-8")  # no newline translation: "\r" is data
 
@@ -52,40 +44,29 @@ def _written(tmp: Path, chunks: list[list[tuple]], compiled: bool) -> str:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(rows_strategy, max_size=4))
 def test_flow_rows_are_what_the_csv_module_writes(tmp_path_factory, chunks: list[list[tuple]]) -> None:
-    require_speedups()
-    for compiled in (True, False):
-        assert _written(tmp_path_factory.mktemp("truth"), chunks, compiled) == _reference(chunks), compiled
-
-
-plain_field = st.text(st.characters(blacklist_characters=',"\r\n', blacklist_categories=("Cs",)), max_size=12)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(plain_field, times, times, plain_field, plain_field, plain_field, plain_field,
-                          plain_field), max_size=20))
-def test_plain_rows_in_range_take_the_compiled_path(rows: list[tuple]) -> None:
-    native = require_speedups()
-    got = native.flow_lines(rows)
-    if all(t < 2**32 * 10**6 for row in rows for t in row[1:3]):
-        assert got == _reference([rows]).split("\n", 1)[1]
-    else:
-        assert got is None
+    assert _written(tmp_path_factory.mktemp("truth"), chunks) == _reference(chunks)
 
 
 def test_plain_rows_and_rows_that_need_quoting(tmp_path: Path) -> None:
-    native = require_speedups()
     plain = [("1:AbC+/d=", 1_638_316_800_123_456, 1_638_316_801_000_001, "192.168.1.23:50123", "192.168.1.1:53",
               "udp", "benign:dns", "")]
     odd = [("", 5, 6, "a,b", 'say "hi"', "x\ny", None, "r\rs")]
-    assert native.flow_lines(plain) == _reference([plain]).split("\n", 1)[1]
-    for row in (*odd, (*plain[0][:1], 1.5, *plain[0][2:]), plain[0][:7], (*plain[0][:3], "a,b", *plain[0][4:])):
-        assert native.flow_lines(plain + [row]) is None  # not plain: the caller's own path takes them all
-    text = _written(tmp_path, [plain, odd], True)
+    text = _written(tmp_path, [plain, odd])
     assert text == _reference([plain, odd])
-    with pytest.raises(TypeError, match="rows must be a list, not tuple"):
-        native.flow_lines(tuple(plain))
     assert "1638316800.123456,1638316801.000001,192.168.1.23:50123" in text
     assert '"a,b","say ""hi""","x\ny",,r\rs' in text  # csv quotes only the delimiter, quotes, "\n"
+
+
+def test_lines_already_made_are_written_as_they_are(tmp_path: Path) -> None:
+    files = TruthFiles(tmp_path / "events.jsonl", tmp_path / "flows.csv")
+    files.write_flow_lines(EncodedFrames.from_raw((b"", b"", b"")))
+    lines = b"1:a,0.000001,0.000002,a,b,arp,x,\n1:b,0.000003,0.000004,a,b,arp,x,e\n"
+    files.write_flow_lines(EncodedFrames.from_raw(((1).to_bytes(8, "little") + (3).to_bytes(8, "little"),
+                                                   (33).to_bytes(8, "little") + (len(lines)).to_bytes(8, "little"),
+                                                   lines)))
+    files.close()
+    assert files.flows == 2
+    assert (tmp_path / "flows.csv").read_bytes() == b"community_id,first_ts,last_ts,src,dst,proto,label,event_id\n" + lines
 
 
 json_values = st.recursive(
