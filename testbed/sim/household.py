@@ -1,10 +1,11 @@
 """One household as a SimPy model: every actor a process, advanced window by window.
 
 Each household has its own ``simpy.Environment`` and random streams, so households are independent
-shards. ``advance(until)`` runs the model to ``until`` and returns the truth events and flows of the
-steps that began in the window; ``take_frames`` then takes the frames that are final by then (no later
-step can emit an earlier frame) of a shard's households, in capture-time order. Memory stays bounded
-by one window, whatever the duration.
+shards. ``advance(until)`` runs the model to ``until`` and returns the truth events of the steps that
+began in the window; ``take_frames`` then takes the frames that are final by then (no later step can emit
+an earlier frame) of a shard's households, in capture-time order, and ``take_flow_lines`` (of
+``testbed.truth.flow_log``) their flows, by first time. Memory stays bounded by one window, whatever the
+duration.
 """
 
 from __future__ import annotations
@@ -169,10 +170,11 @@ class HouseholdSim:
             result = outcome.result
 
     def advance(self, until_us: int, final: bool = False) -> Chunk:
-        """Run to ``until_us`` and hand over the truth events and flows of the steps begun by then.
+        """Run to ``until_us`` and hand over the truth events of the steps begun by then.
 
-        The frames before ``until_us`` are final too (no later step can emit an earlier one): they stay
-        in ``log`` for ``take_frames``, which takes those of many households in one merge.
+        Their flows are in ``flow_log`` and the frames before ``until_us`` in ``log`` (final too: no later
+        step can emit an earlier one), for ``take_flow_lines`` and ``take_frames``, which take those of
+        many households in one merge.
         """
         target = until_us - self.start_us
         if target > self.env.now:
