@@ -334,6 +334,23 @@ static unsigned char *log_reserve(FrameLog *self, long long t, Py_ssize_t size)
     return p;
 }
 
+/* Where a log stood before a step's frames: a refused step rolls back to it (all or nothing). */
+typedef struct {
+    Py_ssize_t length, count;
+    uint64_t next_seq;
+} LogMark;
+
+static inline LogMark log_mark(const FrameLog *self) { return (LogMark){self->length, self->count, self->next_seq}; }
+
+/* Undo the appends since ``mark``; NULL, for the caller to return with its error set. */
+static PyObject *log_rollback(FrameLog *self, LogMark mark)
+{
+    self->length = mark.length;
+    self->count = mark.count;
+    self->next_seq = mark.next_seq;
+    return NULL;
+}
+
 /* Append one frame's block (``r``, refused with an error naming ``what`` ``index`` if too big). */
 static int log_append(FrameLog *self, const Record *r, const char *what, Py_ssize_t index)
 {
@@ -353,8 +370,7 @@ static PyObject *frame_log_add(FrameLog *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!O:add", &PyList_Type, &frames, &label))
         return NULL;
     Py_ssize_t count = PyList_GET_SIZE(frames);
-    Py_ssize_t length = self->length, pending = self->count; /* where a refused step rolls back to */
-    uint64_t seq = self->next_seq;
+    LogMark mark = log_mark(self);
     /* The borrowed pairs stay valid throughout: nothing below runs Python code. */
     if (grow((void **)&self->pending, &self->slots, self->count + count, sizeof(Pending)) < 0)
         return NULL;
@@ -363,19 +379,13 @@ static PyObject *frame_log_add(FrameLog *self, PyObject *args)
         Record r;
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
             PyErr_Format(PyExc_TypeError, "frame %zd: expected a (ts_us, frame) tuple", i);
-            goto refuse;
+            return log_rollback(self, mark);
         }
         if (fill_record(PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), label, "frame", i, &r) < 0 ||
             log_append(self, &r, "frame", i) < 0)
-            goto refuse;
+            return log_rollback(self, mark);
     }
     Py_RETURN_NONE;
-
-refuse:
-    self->length = length;
-    self->count = pending;
-    self->next_seq = seq;
-    return NULL;
 }
 
 /* A label (str or None) as a comment option's bytes (NULL for None); -1 and an error if it is neither
@@ -556,28 +566,21 @@ static PyObject *frame_log_add_spaced(FrameLog *self, PyObject *args)
     if (label_comment(label, &comment, &comment_length) < 0)
         return NULL;
     Py_ssize_t count = PyList_GET_SIZE(frames);
-    Py_ssize_t length = self->length, pending = self->count; /* where a refused step rolls back to */
-    uint64_t seq = self->next_seq;
+    LogMark mark = log_mark(self);
     /* The borrowed frames stay valid throughout: nothing below runs Python code. */
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *frame = PyList_GET_ITEM(frames, i);
         if (!PyBytes_Check(frame)) {
             PyErr_Format(PyExc_TypeError, "frame %zd: the frame must be bytes, not %.100s", i,
                          Py_TYPE(frame)->tp_name);
-            goto refuse;
+            return log_rollback(self, mark);
         }
         Record r = {.ts = t0 + i * gap, .frame = PyBytes_AS_STRING(frame), .length = PyBytes_GET_SIZE(frame),
                     .comment = comment, .comment_length = comment_length};
         if (log_append(self, &r, "frame", i) < 0)
-            goto refuse;
+            return log_rollback(self, mark);
     }
     Py_RETURN_NONE;
-
-refuse:
-    self->length = length;
-    self->count = pending;
-    self->next_seq = seq;
-    return NULL;
 }
 
 static PyTypeObject FrameLogType; /* defined below, with the log's methods */
@@ -679,30 +682,21 @@ static PyObject *framebuf_list(const FrameBuf *fb, const Py_ssize_t *order)
     return out;
 }
 
-/* The frames appended to ``log`` in the order made, as blocks labelled ``label`` (str or None); all or
+/* The frames appended to ``log`` in the order made, as blocks with ``comment`` (NULL: none); all or
  * none. A log sorts its frames by time, stably, when they are taken: the same as adding them sorted. */
-static int framebuf_log(const FrameBuf *fb, FrameLog *log, PyObject *label)
+static int framebuf_log(const FrameBuf *fb, FrameLog *log, const char *comment, Py_ssize_t comment_length)
 {
-    const char *comment;
-    Py_ssize_t comment_length;
-    if (label_comment(label, &comment, &comment_length) < 0)
-        return -1;
-    Py_ssize_t length = log->length, pending = log->count;
-    uint64_t seq = log->next_seq;
+    LogMark mark = log_mark(log);
     for (Py_ssize_t i = 0; i < fb->count; i++) {
         Py_ssize_t start = framebuf_start(fb, i);
         Record r = {.ts = fb->times[i], .frame = (const char *)fb->data + start, .length = fb->ends[i] - start,
                     .comment = comment, .comment_length = comment_length};
-        if (log_append(log, &r, "frame", i) < 0)
-            goto refuse;
+        if (log_append(log, &r, "frame", i) < 0) {
+            log_rollback(log, mark);
+            return -1;
+        }
     }
     return 0;
-
-refuse:
-    log->length = length;
-    log->count = pending;
-    log->next_seq = seq;
-    return -1;
 }
 
 /* A plain segment (no options) from a 54-byte template, the fields that vary patched in. */
@@ -931,11 +925,10 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
         PyErr_Format(PyExc_TypeError, "tcp_session: the log must be a FrameLog, not %.100s", Py_TYPE(log)->tp_name);
         goto done;
     }
-    if (label != Py_None && !PyUnicode_Check(label)) { /* checked before any frame is made */
-        PyErr_Format(PyExc_TypeError, "tcp_session: the label must be a str or None, not %.100s",
-                     Py_TYPE(label)->tp_name);
+    const char *comment;
+    Py_ssize_t comment_length;
+    if (label_comment(label, &comment, &comment_length) < 0) /* checked before any frame is made */
         goto done;
-    }
     Side client, server;
     side_init(&client, c_mac.buf, s_mac.buf, c_ip.buf, s_ip.buf, c_port, s_port, c_ttl, (uint32_t)c_window,
               c_isn, initial_cwnd);
@@ -995,7 +988,7 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
         PyObject *frames = order != NULL ? framebuf_list(&fb, order) : NULL;
         if (frames != NULL)
             result = Py_BuildValue("(NL)", frames, t + answer + last);
-    } else if (framebuf_log(&fb, (FrameLog *)log, label) == 0) {
+    } else if (framebuf_log(&fb, (FrameLog *)log, comment, comment_length) == 0) {
         result = Py_BuildValue("([]L)", t + answer + last);
     }
 done:
@@ -1491,6 +1484,28 @@ static PyObject *ipv4_frame(const Ends *e, const char *who, uint32_t proto, unsi
     return frame;
 }
 
+/* ``ipv4_frame`` around ``payload_obj``'s bytes, copied after the 8-byte header the caller fills at
+ * ``*l4`` (DF set if ``df_obj`` is true); the payload's length in ``*n`` and its word sum in ``*sum``. */
+static PyObject *ipv4_frame_with_payload(const Ends *e, const char *who, uint32_t proto, unsigned long ttl,
+                                         unsigned long ip_id, PyObject *df_obj, PyObject *payload_obj,
+                                         unsigned char **l4, Py_ssize_t *n, uint64_t *sum)
+{
+    int df = PyObject_IsTrue(df_obj);
+    if (df < 0)
+        return NULL;
+    Py_buffer payload;
+    if (PyObject_GetBuffer(payload_obj, &payload, PyBUF_SIMPLE) < 0)
+        return NULL;
+    *n = payload.len;
+    PyObject *frame = ipv4_frame(e, who, proto, ttl, ip_id, df ? 0x4000u : 0u, payload.len, l4);
+    if (frame != NULL) {
+        *sum = word_sum(payload.buf, payload.len);
+        memcpy(*l4 + 8, payload.buf, (size_t)payload.len);
+    }
+    PyBuffer_Release(&payload);
+    return frame;
+}
+
 /* udp_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, ttl, ip_id, df) -> bytes: what
  * ``testbed.packets.ip.udp_frame`` (its reference) makes: a UDP datagram with both checksums, in IPv4
  * (DF as asked), in Ethernet. */
@@ -1508,25 +1523,18 @@ static PyObject *udp_frame(PyObject *module, PyObject *const *args, Py_ssize_t n
         bounded(args[7], 0xFF, "udp_frame", "the TTL", &ttl) < 0 ||
         bounded(args[8], 0xFFFF, "udp_frame", "the IP id", &ip_id) < 0)
         return NULL;
-    int df = PyObject_IsTrue(args[9]);
-    if (df < 0)
-        return NULL;
-    Py_buffer payload;
-    if (PyObject_GetBuffer(args[6], &payload, PyBUF_SIMPLE) < 0)
-        return NULL;
     unsigned char *p;
-    Py_ssize_t n = payload.len, udp_len = 8 + n;
-    PyObject *frame = ipv4_frame(&e, "udp_frame", 17, ttl, ip_id, df ? 0x4000u : 0u, n, &p);
+    Py_ssize_t n;
+    uint64_t sum;
+    PyObject *frame = ipv4_frame_with_payload(&e, "udp_frame", 17, ttl, ip_id, args[9], args[6], &p, &n, &sum);
     if (frame != NULL) {
+        uint64_t udp_len = 8 + (uint64_t)n;
         put_be16(p, (uint32_t)sport);
         put_be16(p + 2, (uint32_t)dport);
         put_be16(p + 4, (uint32_t)udp_len);
         /* The pseudo-header (addresses, protocol, length), the header (the length again), the payload. */
-        put_be16(p + 6, ones_complement(be32_at(e.src_ip) + be32_at(e.dst_ip) + 17u + 2 * (uint64_t)udp_len + sport +
-                                        dport + word_sum(payload.buf, n)));
-        memcpy(p + 8, payload.buf, (size_t)n);
+        put_be16(p + 6, ones_complement(be32_at(e.src_ip) + be32_at(e.dst_ip) + 17u + 2 * udp_len + sport + dport + sum));
     }
-    PyBuffer_Release(&payload);
     return frame;
 }
 
@@ -1547,25 +1555,21 @@ static PyObject *icmp_echo(PyObject *module, PyObject *const *args, Py_ssize_t n
         bounded(args[8], 0xFF, "icmp_echo", "the TTL", &ttl) < 0 ||
         bounded(args[9], 0xFFFF, "icmp_echo", "the IP id", &ip_id) < 0)
         return NULL;
-    int reply = PyObject_IsTrue(args[7]), df = PyObject_IsTrue(args[10]);
-    if (reply < 0 || df < 0)
-        return NULL;
-    Py_buffer payload;
-    if (PyObject_GetBuffer(args[6], &payload, PyBUF_SIMPLE) < 0)
+    int reply = PyObject_IsTrue(args[7]);
+    if (reply < 0)
         return NULL;
     unsigned char *p;
-    Py_ssize_t n = payload.len;
+    Py_ssize_t n;
+    uint64_t sum;
     uint32_t type = reply ? 0u : 8u; /* echo reply, echo request */
-    PyObject *frame = ipv4_frame(&e, "icmp_echo", 1, ttl, ip_id, df ? 0x4000u : 0u, n, &p);
+    PyObject *frame = ipv4_frame_with_payload(&e, "icmp_echo", 1, ttl, ip_id, args[10], args[6], &p, &n, &sum);
     if (frame != NULL) {
         p[0] = (unsigned char)type;
         p[1] = 0; /* code */
-        put_be16(p + 2, ones_complement((uint64_t)(type << 8) + ident + seq + word_sum(payload.buf, n)));
+        put_be16(p + 2, ones_complement((uint64_t)(type << 8) + ident + seq + sum));
         put_be16(p + 4, (uint32_t)ident);
         put_be16(p + 6, (uint32_t)seq);
-        memcpy(p + 8, payload.buf, (size_t)n);
     }
-    PyBuffer_Release(&payload);
     return frame;
 }
 

@@ -51,18 +51,22 @@ class PyFrameLog:
 
     def take(self, until_us: int, final: bool) -> tuple[bytes, bytes, bytes]:
         """The frames before ``until_us`` (all if ``final``) as ``(times, ends, blob)``, in capture order."""
-        pending = self._pending
-        pending.sort(key=_by_time)  # stable: frames of one time keep the order their steps ran in
-        if final:
-            ready, self._pending = pending, []
-        else:
-            cut = bisect_left(pending, until_us, key=_by_time)
-            ready, self._pending = pending[:cut], pending[cut:]
+        ready, self._pending = split_ready(self._pending, until_us, final)
         frames = self._encoder.encode_python(ready)
         return frames.times.tobytes(), frames.ends.tobytes(), frames.blob
 
     def __len__(self) -> int:
         return len(self._pending)
+
+
+def split_ready(pending: list[tuple], until_us: int, final: bool) -> tuple[list[tuple], list[tuple]]:
+    """``pending`` items (time first) sorted by time, stably (items of one time keep the order they were
+    added in), and cut into those before ``until_us`` (all if ``final``) and the rest."""
+    pending.sort(key=_by_time)
+    if final:
+        return pending, []
+    cut = bisect_left(pending, until_us, key=_by_time)
+    return pending[:cut], pending[cut:]
 
 
 def new_frame_log() -> FrameLogLike:

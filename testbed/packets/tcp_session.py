@@ -332,7 +332,8 @@ def tcp_connection(
         t = session.handshake(t_us, rtt_us)
         for from_client, data, delay_us in sends:
             t = session._send(from_client, data, t + delay_us, rtt_us)
-        frames, t = session.frames, session.close(t + close_delay_us, rtt_us, by_server=close_by_server)
+        t = session.close(t + close_delay_us, rtt_us, by_server=close_by_server)
+        frames = session.frames
     else:
         options = _SYN_OPTIONS.get(mss)
         if options is None:

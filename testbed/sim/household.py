@@ -111,7 +111,7 @@ class HouseholdSim:
         env, start_us, executor = self.env, self.start_us, self.executor
         log = self.log
         keep = log.add
-        community_id, transport_id = self.cids.of, self.cids.transport
+        community_id = self.cids.of
         flow_log = self.flow_log
         add_flow = flow_log.add_flow
         result: Any = None
@@ -155,10 +155,7 @@ class HouseholdSim:
             event_label = event_id or ""
             for f in outcome.flows:
                 proto, src, sport, dst, dport = f.proto, f.src, f.sport, f.dst, f.dport
-                if proto == "tcp" or proto == "udp":
-                    cid = transport_id(6 if proto == "tcp" else 17, src, sport, dst, dport, 0)
-                else:
-                    cid = community_id(proto, src, sport, dst, dport)
+                cid = community_id(proto, src, sport, dst, dport)
                 flow_ids.append(cid)
                 if not add_flow(cid, f.first_us, f.last_us, src, sport, dst, dport, proto, frame_label, event_label):
                     add_odd_flow(flow_log, cid, f.first_us, f.last_us, src, sport, dst, dport, proto, frame_label,

@@ -16,18 +16,15 @@ from __future__ import annotations
 import csv
 import io
 from array import array
-from bisect import bisect_left
-from operator import itemgetter
 from typing import Any, Protocol
 
 from testbed.packets import speedups
 from testbed.packets.encoded_frames import EncodedFrames
-from testbed.packets.frame_log import merge_encoded
+from testbed.packets.frame_log import merge_encoded, split_ready
 
 FLOW_COLUMNS = ("community_id", "first_ts", "last_ts", "src", "dst", "proto", "label", "event_id")
 _COMMAS = len(FLOW_COLUMNS) - 1
 _NEEDS_CSV = ('"', "\r", "None")  # in any field: quoting, or the csv module's rendering of None
-_by_time = itemgetter(0)
 
 
 def flow_rows_text(rows: list[tuple]) -> str:
@@ -90,13 +87,7 @@ class PyFlowLog:
 
     def take(self, until_us: int, final: bool) -> tuple[bytes, bytes, bytes]:
         """The blocks before ``until_us`` (all if ``final``) as ``(times, ends, blob)``, by time (stably)."""
-        pending = self._pending
-        pending.sort(key=_by_time)
-        if final:
-            ready, self._pending = pending, []
-        else:
-            cut = bisect_left(pending, until_us, key=_by_time)
-            ready, self._pending = pending[:cut], pending[cut:]
+        ready, self._pending = split_ready(self._pending, until_us, final)
         times, ends, offset = array("q"), array("Q"), 0
         for t, data in ready:
             offset += len(data)

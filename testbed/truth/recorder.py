@@ -45,12 +45,12 @@ class CommunityIds:
         self._cache: dict[tuple, str] = {}
         # ``transport_community_id``'s two paths, one chosen now: a run asks for half a million ids.
         native = speedups.native
-        self.transport: Callable[[int, str, int, str, int, int], str] = (
+        self._transport: Callable[[int, str, int, str, int, int], str] = (
             native.community_id if native is not None else python_community_id)
 
     def of(self, proto: str, src: str, sport: int, dst: str, dport: int) -> str:
         if proto == "tcp" or proto == "udp":
-            return self.transport(6 if proto == "tcp" else 17, src, sport, dst, dport, 0)
+            return self._transport(6 if proto == "tcp" else 17, src, sport, dst, dport, 0)
         key = (proto, src, sport, dst, dport)
         cid = self._cache.get(key)
         if cid is None:
