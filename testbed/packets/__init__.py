@@ -48,6 +48,7 @@ from .tcp_session import TcpSession, tcp_connection
 from .tls import (
     tls_application_data,
     tls_application_stream,
+    tls_application_stream_parts,
     tls_change_cipher_spec,
     tls_client_hello,
     tls_server_hello,
@@ -108,6 +109,7 @@ __all__ = [
     "tcp_syn_options",
     "tls_application_data",
     "tls_application_stream",
+    "tls_application_stream_parts",
     "tls_change_cipher_spec",
     "tls_client_hello",
     "tls_server_hello",

@@ -215,7 +215,8 @@ static void write_block(unsigned char *p, const Record *r, Py_ssize_t size, uint
     put_le32(p + 20, (uint32_t)r->length);
     put_le32(p + 24, (uint32_t)r->length);
     p += 28;
-    memcpy(p, r->frame, (size_t)r->length);
+    if (r->frame != NULL) /* NULL: the caller writes the frame there (tcp_session) */
+        memcpy(p, r->frame, (size_t)r->length);
     p += r->length;
     Py_ssize_t fill = pad4(r->length);
     memset(p, 0, (size_t)fill);
@@ -610,14 +611,18 @@ static uint64_t word_sum(const unsigned char *p, Py_ssize_t n)
     return sum;
 }
 
-/* Frames being made: their bytes back to back, each one's capture time and end. They become a list of
- * (ts_us, frame) pairs, or go straight into a FrameLog as blocks (no Python object per frame). */
+/* Frames being made: their bytes back to back, each one's capture time and end, to become a list of
+ * (ts_us, frame) pairs. Or, given a ``log``, each frame is made in place inside its block at the end of
+ * the log, labelled ``comment`` (no copy, no Python object per frame). */
 typedef struct {
     unsigned char *data;
     Py_ssize_t length, capacity;
     int64_t *times;
     Py_ssize_t *ends;
     Py_ssize_t count, slots, ends_slots;
+    FrameLog *log;
+    const char *comment; /* NULL: no comment option */
+    Py_ssize_t comment_length;
 } FrameBuf;
 
 static void framebuf_free(FrameBuf *fb)
@@ -631,6 +636,17 @@ static void framebuf_free(FrameBuf *fb)
  * call), or NULL with an error set. */
 static unsigned char *framebuf_add(FrameBuf *fb, long long t, Py_ssize_t size)
 {
+    if (fb->log != NULL) {
+        Record r = {.ts = t, .frame = NULL, .length = size, .comment = fb->comment,
+                    .comment_length = fb->comment_length};
+        Py_ssize_t block = checked_block_size(&r, "frame", fb->count);
+        unsigned char *p = block < 0 ? NULL : log_reserve(fb->log, t, block);
+        if (p == NULL)
+            return NULL;
+        write_block(p, &r, block, 0);
+        fb->count++;
+        return p + 28; /* the frame's place in its block */
+    }
     if (grow((void **)&fb->data, &fb->capacity, fb->length + size, 1) < 0 ||
         grow((void **)&fb->times, &fb->slots, fb->count + 1, sizeof(int64_t)) < 0 ||
         grow((void **)&fb->ends, &fb->ends_slots, fb->count + 1, sizeof(Py_ssize_t)) < 0)
@@ -682,32 +698,46 @@ static PyObject *framebuf_list(const FrameBuf *fb, const Py_ssize_t *order)
     return out;
 }
 
-/* The frames appended to ``log`` in the order made, as blocks with ``comment`` (NULL: none); all or
- * none. A log sorts its frames by time, stably, when they are taken: the same as adding them sorted. */
-static int framebuf_log(const FrameBuf *fb, FrameLog *log, const char *comment, Py_ssize_t comment_length)
+static inline uint32_t ones_complement(uint64_t sum) { return MOD - (uint32_t)(sum % MOD); }
+
+/* The bytes a send hands over, as the pieces they are in (a TLS stream's record headers and bodies, say),
+ * and how far they have been read: no piece is copied together before its segments are made. */
+typedef struct {
+    Py_buffer *pieces;
+    Py_ssize_t count, index, offset;
+} Gather;
+
+/* Copy the next ``n`` bytes of ``g`` (it holds them) to ``out``. */
+static void gather_copy(Gather *g, unsigned char *out, Py_ssize_t n)
 {
-    LogMark mark = log_mark(log);
-    for (Py_ssize_t i = 0; i < fb->count; i++) {
-        Py_ssize_t start = framebuf_start(fb, i);
-        Record r = {.ts = fb->times[i], .frame = (const char *)fb->data + start, .length = fb->ends[i] - start,
-                    .comment = comment, .comment_length = comment_length};
-        if (log_append(log, &r, "frame", i) < 0) {
-            log_rollback(log, mark);
-            return -1;
+    while (n > 0) {
+        const Py_buffer *piece = &g->pieces[g->index];
+        Py_ssize_t left = piece->len - g->offset, take = left < n ? left : n;
+        memcpy(out, (const unsigned char *)piece->buf + g->offset, (size_t)take);
+        out += take;
+        n -= take;
+        g->offset += take;
+        if (g->offset == piece->len) {
+            g->index++;
+            g->offset = 0;
         }
     }
-    return 0;
 }
 
-/* A plain segment (no options) from a 54-byte template, the fields that vary patched in. */
+/* A plain segment (no options) from a 54-byte template, the fields that vary patched in; its payload is the
+ * next ``n`` bytes of ``payload`` (none if NULL). ``tcp_sum`` is the TCP checksum's sum without the payload:
+ * the payload's is added from the frame, where it was just copied. */
 static int put_segment(FrameBuf *fb, long long t, const unsigned char *template, uint32_t ip_id, uint32_t ip_sum,
-                       uint32_t seq, uint32_t ack, uint32_t flags, uint32_t tcp_sum, const unsigned char *payload,
-                       Py_ssize_t n)
+                       uint32_t seq, uint32_t ack, uint32_t flags, uint64_t tcp_sum, Gather *payload, Py_ssize_t n)
 {
     Py_ssize_t length = HEADERS + n < MIN_FRAME ? MIN_FRAME : HEADERS + n;
     unsigned char *p = framebuf_add(fb, t, length);
     if (p == NULL)
         return -1;
+    if (n) {
+        gather_copy(payload, p + HEADERS, n);
+        tcp_sum += word_sum(p + HEADERS, n);
+    }
     memcpy(p, template, HEADERS);
     put_be16(p + 16, (uint32_t)(40 + n)); /* IPv4 total length */
     put_be16(p + 18, ip_id);
@@ -715,10 +745,8 @@ static int put_segment(FrameBuf *fb, long long t, const unsigned char *template,
     put_be32(p + 38, seq);
     put_be32(p + 42, ack);
     put_be16(p + 46, 5u << 12 | flags); /* data offset (5 words: no options) and flags */
-    put_be16(p + 50, tcp_sum);
+    put_be16(p + 50, ones_complement(tcp_sum));
     put_be16(p + 52, 0); /* urgent pointer */
-    if (n)
-        memcpy(p + HEADERS, payload, (size_t)n);
     memset(p + HEADERS + n, 0, (size_t)(length - HEADERS - n)); /* Ethernet padding of a short frame */
     return 0;
 }
@@ -734,13 +762,11 @@ typedef struct {
     long long cwnd;             /* its congestion window, in segments */
 } Side;
 
-static inline uint32_t ones_complement(uint64_t sum) { return MOD - (uint32_t)(sum % MOD); }
-
-/* A bulk send of ``bytes[:size]`` from ``snd``, with the receiver's delayed ACKs: slow start from the
+/* A bulk send of the ``size`` bytes of ``bytes`` from ``snd``, with the receiver's delayed ACKs: slow start from the
  * sender's window, bursts of at most ``max_burst`` segments. Adds the frames to ``fb`` in the order
  * made; updates both sides; returns the time of the last ACK (``t_us`` when ``size`` is 0), or -1 with
  * an exception set. */
-static long long bulk_send(FrameBuf *fb, const unsigned char *bytes, Py_ssize_t size, long long mss,
+static long long bulk_send(FrameBuf *fb, Gather *bytes, Py_ssize_t size, long long mss,
                            long long max_burst, long long t_us, long long ack_delay, long long turnaround,
                            long long gap, Side *snd, Side *rcv)
 {
@@ -756,11 +782,10 @@ static long long bulk_send(FrameBuf *fb, const unsigned char *bytes, Py_ssize_t 
             Py_ssize_t n = size - offset < mss ? size - offset : mss;
             int last = offset + mss >= size; /* PSH marks the end of what the application handed over */
             uint32_t flags = last ? (PSH_FLAG | ACK_FLAG) : ACK_FLAG;
-            uint64_t body = word_sum(bytes + offset, n);
             uint32_t ip_sum = ones_complement(snd->ip_base + (uint64_t)n + snd_id);
-            uint32_t tcp_sum = ones_complement(snd->tcp_base + (uint64_t)n + seq + rcv_seq + flags + body);
+            uint64_t tcp_sum = snd->tcp_base + (uint64_t)n + seq + rcv_seq + flags; /* the payload's: added */
             if (put_segment(fb, t_seg, snd->tpl, (uint32_t)snd_id, ip_sum, (uint32_t)seq, (uint32_t)rcv_seq, flags,
-                            tcp_sum, bytes + offset, n) < 0)
+                            tcp_sum, bytes, n) < 0)
                 return -1;
             seq = (seq + (uint64_t)n) & 0xFFFFFFFFull;
             snd_id = (snd_id + 1) & 0xFFFFull;
@@ -768,7 +793,7 @@ static long long bulk_send(FrameBuf *fb, const unsigned char *bytes, Py_ssize_t 
             if (unacked == 2 || offset + mss >= end) { /* delayed ACK: every second segment, the burst's last */
                 t_done = t_seg + ack_delay;
                 uint32_t a_ip_sum = ones_complement(rcv->ip_base + rcv_id);
-                uint32_t a_tcp_sum = ones_complement(rcv->tcp_base + ACK_FLAG + rcv_seq + seq);
+                uint64_t a_tcp_sum = rcv->tcp_base + ACK_FLAG + rcv_seq + seq;
                 if (put_segment(fb, t_done, rcv->tpl, (uint32_t)rcv_id, a_ip_sum, (uint32_t)rcv_seq, (uint32_t)seq,
                                 ACK_FLAG, a_tcp_sum, NULL, 0) < 0)
                     return -1;
@@ -866,7 +891,7 @@ static int control(FrameBuf *fb, long long t, Side *snd, const Side *rcv, uint32
         put_be16(p + 50, ones_complement(snd->addr_sum + 6u + (uint64_t)tcp_len + word_sum(p + 34, tcp_len)));
     } else {
         uint32_t ip_sum = ones_complement(snd->ip_base + ip_id);
-        uint32_t tcp_sum = ones_complement(snd->tcp_base + seq + ack + flags);
+        uint64_t tcp_sum = snd->tcp_base + seq + ack + flags;
         if (put_segment(fb, t, snd->tpl, ip_id, ip_sum, seq, ack, flags, tcp_sum, NULL, 0) < 0)
             return -1;
     }
@@ -875,14 +900,107 @@ static int control(FrameBuf *fb, long long t, Side *snd, const Side *rcv, uint32
     return 0;
 }
 
+/* One send of tcp_session's ``sends``: who sends, after what delay, and its bytes in their pieces. */
+typedef struct {
+    int from_client;
+    long long delay;
+    Gather data;
+    Py_ssize_t size;
+} Send;
+
+static void sends_release(Send *sends, Py_ssize_t count)
+{
+    for (Py_ssize_t i = 0; i < count; i++) {
+        for (Py_ssize_t k = 0; k < sends[i].data.count; k++)
+            PyBuffer_Release(&sends[i].data.pieces[k]);
+        PyMem_Free(sends[i].data.pieces);
+    }
+    PyMem_Free(sends);
+}
+
+/* Send ``i``'s bytes: one bytes-like object, or a list or tuple of them (their concatenation). */
+static int send_pieces(PyObject *data, Py_ssize_t i, Send *out)
+{
+    int gathered = PyList_Check(data) || PyTuple_Check(data);
+    PyObject *items = gathered ? PySequence_Tuple(data) : NULL; /* a list could change under us: a copy */
+    if (gathered && items == NULL)
+        return -1;
+    Py_ssize_t count = gathered ? PyTuple_GET_SIZE(items) : 1;
+    out->data = (Gather){PyMem_Calloc((size_t)(count ? count : 1), sizeof(Py_buffer)), 0, 0, 0};
+    out->size = 0;
+    int rc = 0;
+    if (out->data.pieces == NULL) {
+        PyErr_NoMemory();
+        rc = -1;
+    }
+    for (Py_ssize_t k = 0; rc == 0 && k < count; k++) {
+        PyObject *piece = gathered ? PyTuple_GET_ITEM(items, k) : data;
+        if (PyObject_GetBuffer(piece, &out->data.pieces[k], PyBUF_SIMPLE) < 0) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "tcp_session: send %zd: the data must be bytes-like or a list of bytes-like "
+                         "pieces, not %.100s", i, Py_TYPE(piece)->tp_name);
+            rc = -1;
+            break;
+        }
+        out->data.count++;
+        out->size += out->data.pieces[k].len;
+    }
+    Py_XDECREF(items);
+    return rc;
+}
+
+/* tcp_session's ``sends`` read, and their buffers held, before any frame is made: from then on no Python
+ * code runs (it could touch the log being written). NULL with an error set (nothing held) if one is bad. */
+static Send *read_sends(PyObject *list, Py_ssize_t *count)
+{
+    PyObject *items = PySequence_Tuple(list); /* owned references to each send */
+    if (items == NULL)
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(items), made = 0;
+    Send *sends = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Send));
+    if (sends == NULL) {
+        Py_DECREF(items);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (; made < n; made++) {
+        PyObject *send = PyTuple_GET_ITEM(items, made), *data;
+        Send *out = &sends[made];
+        if (!PyTuple_Check(send) || !PyArg_ParseTuple(send, "pOL", &out->from_client, &data, &out->delay)) {
+            if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_TypeError, "tcp_session: send %zd: expected (from_client, data, delay_us)", made);
+            }
+            break;
+        }
+        if (out->delay < 0) {
+            PyErr_Format(PyExc_ValueError, "tcp_session: send %zd: the RTT and the delays are never negative", made);
+            break;
+        }
+        if (send_pieces(data, made, out) < 0) {
+            made++; /* its pieces held so far are released below */
+            break;
+        }
+    }
+    Py_DECREF(items);
+    if (PyErr_Occurred()) {
+        sends_release(sends, made);
+        return NULL;
+    }
+    *count = n;
+    return sends;
+}
+
 /* tcp_session(client, server, windows, timing, syn_options, t_us, rtt_us, sends, close_delay_us,
  *             close_by_server[, log, label]) -> (frames, t_done)
  * What TcpSession makes of a handshake at ``t_us``, then each (from_client, data, delay_us) send begun
  * ``delay_us`` after the previous exchange ended, then a close ``close_delay_us`` after the last one,
- * sorted by time (stably: the order TcpSession gives them). ``client`` and ``server`` are
+ * sorted by time (stably: the order TcpSession gives them). ``data`` is bytes-like, or a list or tuple of
+ * bytes-like pieces sent as their concatenation (a TLS stream's records, not joined first). ``client`` and ``server`` are
  * (mac, ip, port, isn, ttl); ``windows`` (mss, client SYN window, client window, server SYN window,
  * server window, window scale); ``timing`` (host delay, segment gap, initial cwnd), all in microseconds.
- * Given a FrameLog, the frames go into it as blocks labelled ``label``, and the list is empty. */
+ * Given a FrameLog, the frames are made in their blocks at its end, labelled ``label``, and the list is
+ * empty; on an error the log is as it was. */
 static PyObject *tcp_session(PyObject *module, PyObject *args)
 {
     (void)module;
@@ -900,7 +1018,9 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
         return NULL;
     PyObject *result = NULL;
     FrameBuf fb = {0};
-    Py_ssize_t *order = NULL;
+    Py_ssize_t *order = NULL, count = 0;
+    Send *spec = NULL;
+    LogMark mark = {0};
     if (c_mac.len != 6 || s_mac.len != 6 || c_ip.len != 4 || s_ip.len != 4) {
         PyErr_SetString(PyExc_ValueError, "tcp_session: a MAC has 6 bytes and an IPv4 address 4");
         goto done;
@@ -929,6 +1049,15 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
     Py_ssize_t comment_length;
     if (label_comment(label, &comment, &comment_length) < 0) /* checked before any frame is made */
         goto done;
+    spec = read_sends(sends, &count);
+    if (spec == NULL)
+        goto done;
+    if (log != Py_None) {
+        fb.log = (FrameLog *)log;
+        fb.comment = comment;
+        fb.comment_length = comment_length;
+        mark = log_mark(fb.log);
+    }
     Side client, server;
     side_init(&client, c_mac.buf, s_mac.buf, c_ip.buf, s_ip.buf, c_port, s_port, c_ttl, (uint32_t)c_window,
               c_isn, initial_cwnd);
@@ -941,36 +1070,17 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
         control(&fb, t_us + rtt + host_delay, &client, &server, ACK_FLAG, 0, NULL, 0) < 0)
         goto done;
     long long t = t_us + rtt + host_delay;
-    Py_ssize_t count = PyList_GET_SIZE(sends);
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *send = PyList_GET_ITEM(sends, i);
-        PyObject *data_obj;
-        int from_client;
-        long long delay;
-        if (!PyTuple_Check(send) || !PyArg_ParseTuple(send, "pOL", &from_client, &data_obj, &delay)) {
-            if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Clear();
-                PyErr_Format(PyExc_TypeError, "tcp_session: send %zd: expected (from_client, data, delay_us)", i);
-            }
-            goto done;
-        }
-        if (delay < 0) {
-            PyErr_Format(PyExc_ValueError, "tcp_session: send %zd: the RTT and the delays are never negative", i);
-            goto done;
-        }
-        Py_buffer data;
-        if (PyObject_GetBuffer(data_obj, &data, PyBUF_SIMPLE) < 0)
-            goto done;
+        int from_client = spec[i].from_client;
         Side *snd = from_client ? &client : &server, *rcv = from_client ? &server : &client;
         /* As TcpSession._send: a client segment's ACK is seen one RTT later, a server one's a host delay
          * later; between bursts the server waits an RTT for the ACK, the client a host delay. Bursts stay
          * strictly below the receiver's window. */
         long long receive_window = (from_client ? s_window : c_window) << wscale;
         long long max_burst = (receive_window - 1) / mss > 1 ? (receive_window - 1) / mss : 1;
-        long long t_done = bulk_send(&fb, data.buf, data.len, mss, max_burst, t + delay,
+        long long t_done = bulk_send(&fb, &spec[i].data, spec[i].size, mss, max_burst, t + spec[i].delay,
                                      from_client ? rtt : host_delay, from_client ? host_delay : rtt, gap, snd,
                                      rcv);
-        PyBuffer_Release(&data);
         if (t_done < 0 && PyErr_Occurred())
             goto done;
         t = t_done;
@@ -988,10 +1098,14 @@ static PyObject *tcp_session(PyObject *module, PyObject *args)
         PyObject *frames = order != NULL ? framebuf_list(&fb, order) : NULL;
         if (frames != NULL)
             result = Py_BuildValue("(NL)", frames, t + answer + last);
-    } else if (framebuf_log(&fb, (FrameLog *)log, comment, comment_length) == 0) {
+    } else {
         result = Py_BuildValue("([]L)", t + answer + last);
     }
 done:
+    if (result == NULL && fb.log != NULL)
+        log_rollback(fb.log, mark);
+    if (spec != NULL)
+        sends_release(spec, count);
     PyMem_Free(order);
     framebuf_free(&fb);
     PyBuffer_Release(&c_mac);

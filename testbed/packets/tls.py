@@ -200,12 +200,19 @@ def tls_application_stream(length: int, seed: int = 0) -> bytes:
     """Application-data records whose bodies add up to ``length`` bytes, split into full records the
     way TLS 1.3 stacks split a large write (for anything bigger than one record can carry).
 
-    The records ``tls_application_data`` gives one by one, joined in one copy: a streaming session's
-    stream is a hundred kilobytes.
+    The records ``tls_application_data`` gives one by one, joined in one copy.
+    """
+    return b"".join(tls_application_stream_parts(length, seed))
+
+
+def tls_application_stream_parts(length: int, seed: int = 0) -> list[bytes | memoryview]:
+    """``tls_application_stream(length, seed)`` as the pieces it is joined from: each record's header,
+    body length and body (a view of ``BLOCK``). ``tcp_connection`` sends such a list as it is, copying each
+    piece once, into its segments: a streaming session's stream is a hundred kilobytes.
     """
     if length <= 0:
         raise ValueError(f"a TLS stream carries at least one byte, got {length}")
     parts: list[bytes | memoryview] = []
     for index, offset in enumerate(range(0, length, FULL_RECORD_BODY)):
         parts += _application_data_parts(min(FULL_RECORD_BODY, length - offset), seed + index)
-    return b"".join(parts)
+    return parts

@@ -17,6 +17,7 @@ from testbed import packets as P
 from testbed.benign.domains import address_of
 from testbed.errors import ContainmentError
 from testbed.packets.frame_log import FrameLogLike
+from testbed.packets.tcp_session import Data
 from testbed.sdk.transport import HttpRequest, Transport
 from testbed.sim.lan import Node, SimLan
 from testbed.steps import (
@@ -307,17 +308,21 @@ class SimExecutor:
         result = UploadResult(response.status, server_ip, len(http_req), len(http_resp))
         return Outcome(result, ti - t, frames, flows)
 
-    def _tls_sends(self, sni: str, up_bytes: int, down_bytes: int, response_delay_us: int) -> list[tuple[bool, bytes, int]]:
+    def _tls_sends(self, sni: str, up_bytes: int, down_bytes: int, response_delay_us: int) -> list[tuple[bool, Data, int]]:
         """A TLS 1.3 session as ``tcp_connection`` sends, the random draws in order: the hellos, the
-        client's Finished, then records of ``up_bytes`` out and, ``response_delay_us`` later, ``down_bytes`` in."""
+        client's Finished, then records of ``up_bytes`` out and, ``response_delay_us`` later, ``down_bytes`` in.
+
+        The server's flight and the streams go as their pieces (``tcp_connection`` copies each once, into
+        its segments): joining a hundred-kilobyte stream first was a third of this method's time.
+        """
         rng = self.rng
         return [
             (True, P.tls_client_hello(sni, rng.randbytes(32), rng.randbytes(32)), 0),
-            (False, P.tls_server_hello(rng.randbytes(32), rng.randbytes(32)) + P.tls_change_cipher_spec()
-             + P.tls_application_data(rng.randint(2400, 3600), rng.getrandbits(16)), 1500),
+            (False, [P.tls_server_hello(rng.randbytes(32), rng.randbytes(32)), P.tls_change_cipher_spec(),
+                     P.tls_application_data(rng.randint(2400, 3600), rng.getrandbits(16))], 1500),
             (True, P.tls_change_cipher_spec() + P.tls_application_data(53, rng.getrandbits(16)), 0),
-            (True, P.tls_application_stream(up_bytes, rng.getrandbits(16)), 0),
-            (False, P.tls_application_stream(down_bytes, rng.getrandbits(16)), response_delay_us),
+            (True, P.tls_application_stream_parts(up_bytes, rng.getrandbits(16)), 0),
+            (False, P.tls_application_stream_parts(down_bytes, rng.getrandbits(16)), response_delay_us),
         ]
 
     def _dns_exchange(self, actor: Node, name: str, ti: int, frames: list, flows: list) -> int:

@@ -10,6 +10,7 @@ Where the extension was not built (no C compiler) these tests skip, except in CI
 from __future__ import annotations
 
 import hashlib
+from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
 
@@ -17,7 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testbed.packets import TcpSession, speedups, tcp_connection, tls_application_stream
+from testbed.packets import (
+    TcpSession,
+    speedups,
+    tcp_connection,
+    tls_application_stream,
+    tls_application_stream_parts,
+)
 from testbed.packets.direct_file import ALIGN, DirectFile
 from testbed.packets.encoded_frames import EncodedFrames
 from testbed.packets.frame_log import PyFrameLog, merge_encoded, take_merged, take_merged_into
@@ -195,6 +202,74 @@ def test_a_connection_put_straight_into_a_log_is_what_adding_its_frames_gives(
     assert got == want == ([], t_done)
     assert len(direct) == len(python) == len(added) == len(frames) + 1
     assert direct.take(0, True) == python.take(0, True) == added.take(0, True)
+
+
+def _in_pieces(data: bytes, cuts: list[int], as_tuple: bool) -> list | tuple:
+    """``data`` cut at ``cuts`` (empty pieces included), alternately as bytes and memoryviews."""
+    bounds = [0, *sorted(c % (len(data) + 1) for c in cuts), len(data)]
+    pieces = [data[a:b] if k % 2 else memoryview(data)[a:b] for k, (a, b) in enumerate(pairwise(bounds))]
+    return tuple(pieces) if as_tuple else pieces
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(send_strategy, st.lists(st.integers(0, 50_000), max_size=6), st.booleans()), max_size=4),
+       st.sampled_from([536, 1459, 1460]), st.booleans())
+def test_a_send_given_in_pieces_is_the_send_of_their_concatenation(native: ModuleType, cut_sends: list, mss: int,
+                                                                  into_log: bool) -> None:
+    joined = [send for send, _, _ in cut_sends]
+    pieces = [(c, _in_pieces(data, cuts, as_tuple), d) for (c, data, d), cuts, as_tuple in cut_sends]
+    args = (*CLIENT, *SERVER, 7, 2**32 - 9, T0, 20_000)
+    want = tcp_connection(*args, joined, 1000, mss=mss)
+    for extension in (native, None):  # the compiled path copies the pieces; the pure one joins them
+        speedups.native = extension
+        try:
+            if into_log:
+                log, reference = native.FrameLog(), native.FrameLog()
+                reference.add(want[0], "x")
+                assert tcp_connection(*args, pieces, 1000, mss=mss, log=log, label="x") == ([], want[1])
+                assert log.take(0, True) == reference.take(0, True)
+            else:
+                assert tcp_connection(*args, pieces, 1000, mss=mss) == want
+        finally:
+            speedups.native = native
+
+
+def test_pieces_that_end_next_to_a_segment_boundary_are_sent_whole(native: ModuleType) -> None:
+    # Random cuts seldom land a byte or two from where a segment ends: cut there on purpose.
+    mss, data = 536, bytes((i * 31 + 7) % 256 for i in range(20_000))
+    cuts = [k * mss + d for k in range(1, len(data) // mss + 1) for d in (-2, -1, 1, 2)]
+    for pieces in (_in_pieces(data, cuts, as_tuple=False), [data[i:i + 1] for i in range(3000)]):
+        whole = b"".join(pieces)
+        want = tcp_connection(*CLIENT, *SERVER, 1, 2, T0, 100, [(False, whole, 0)], 1000, mss=mss)
+        assert tcp_connection(*CLIENT, *SERVER, 1, 2, T0, 100, [(False, pieces, 0)], 1000, mss=mss) == want
+
+
+def test_a_tls_stream_in_parts_is_the_stream(native: ModuleType) -> None:
+    for length, seed in ((1, 0), (16_401, 3), (16_402, 3), (150_017, 9)):
+        parts = tls_application_stream_parts(length, seed)
+        assert b"".join(parts) == tls_application_stream(length, seed)
+        frames, _ = tcp_connection(*CLIENT, *SERVER, 1, 2, T0, 100, [(False, parts, 0)], 1000)
+        assert frames == tcp_connection(*CLIENT, *SERVER, 1, 2, T0, 100,
+                                        [(False, tls_application_stream(length, seed), 0)], 1000)[0]
+
+
+def test_a_refused_send_leaves_the_log_as_it_was(native: ModuleType) -> None:
+    def log_with_one_step():
+        log = native.FrameLog()
+        log.add([(5, b"an earlier step")], "x")
+        return log
+
+    log = log_with_one_step()
+    good = (True, tls_application_stream_parts(30_000, 1), 0)  # before the bad one: no frame of it is kept
+    for bad, error in (((False, [b"ok", 3], 0), r"send 1: the data must be bytes-like or a list of bytes-like "
+                        r"pieces, not int"),
+                       ((False, "text", 0), r"send 1: the data must be bytes-like .* not str"),
+                       ((False, b"x", -5), r"send 1: the RTT and the delays are never negative"),
+                       ((False, b"x"), r"send 1: expected \(from_client, data, delay_us\)")):
+        with pytest.raises((TypeError, ValueError), match=error):
+            tcp_connection(*CLIENT, *SERVER, 1, 2, T0, 100, [good, bad], 1000, log=log, label="y")
+        assert len(log) == 1
+    assert log.take(0, True) == log_with_one_step().take(0, True)
 
 
 def test_bad_connections_are_refused(native: ModuleType) -> None:
