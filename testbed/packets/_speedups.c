@@ -14,8 +14,9 @@
  * tcp_session(client, server, windows, timing, syn_options, t_us, rtt_us, sends, close_delay_us,
  *             close_by_server[, log, label]) -> (frames, t_done)
  *     What testbed.packets.tcp_connection makes of a whole TCP connection (TcpSession is its reference):
- *     the handshake, the slow-start bursts and delayed ACKs of each send, the close. Given a FrameLog,
- *     the frames go into it as blocks instead, and the list returned is empty.
+ *     the handshake, the slow-start bursts and delayed ACKs of each send, the close. A send's data may
+ *     be a list of pieces (a TLS stream's records), copied once, into the segments. Given a FrameLog,
+ *     each frame is made in place in its block there instead, and the list returned is empty.
  *
  * udp_frame(...), icmp_echo(...) -> bytes
  *     The frames of testbed.packets.ip's functions of the same names (their references).
