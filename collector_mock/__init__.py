@@ -9,6 +9,7 @@ Public surface::
     decode(body, encoding, *, key)         what the collector reverses
     ENCODING_HEADER                        "X-Payload-Encoding"
     close_connections(app)                 close the app's database connections (end of a run)
+    commit_deferred(app)                   commit the reports the simulator's collector answered and kept
     openapi_document()                     the OpenAPI 3.1 document of the HTTP API
 
 HTTP: ``POST /api/v1/report`` (open); ``/api/v1/households...``, ``/api/v1/reports...``, ``/api/v1/tvs...``,
@@ -30,6 +31,7 @@ from .codec import ENCODING_HEADER, DecodeError, decode, encode
 _LAZY = {
     "create_app": ".app",
     "close_connections": ".db",
+    "commit_deferred": ".db",
     "openapi_document": ".openapi",
     "CollectorServer": ".server",
     "StoreError": ".store",
@@ -49,6 +51,7 @@ __all__ = [
     "DecodeError",
     "StoreError",
     "close_connections",
+    "commit_deferred",
     "create_app",
     "decode",
     "encode",

@@ -44,6 +44,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_DECODED_BYTES": MAX_DECODED_BYTES,
     "GROUP_COMMIT": False,
+    "DEFER_COMMITS": False,  # the simulator's: see collector_mock.deferred_commit
     "FAST_INGEST": True,
     "SYNCHRONOUS": "NORMAL",
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
@@ -103,6 +104,9 @@ def _check_config(config: dict[str, Any]) -> None:
     if config["SYNCHRONOUS"] not in SYNCHRONOUS_MODES:
         raise ValueError(f"collector config: SYNCHRONOUS must be one of {SYNCHRONOUS_MODES}")
     config["GROUP_COMMIT"] = bool(config["GROUP_COMMIT"])
+    config["DEFER_COMMITS"] = bool(config["DEFER_COMMITS"])
+    if config["GROUP_COMMIT"] and config["DEFER_COMMITS"]:
+        raise ValueError("collector config: GROUP_COMMIT and DEFER_COMMITS exclude each other")
 
 
 def _healthz() -> dict[str, str]:

@@ -10,8 +10,10 @@ into the database file.
 
 With ``GROUP_COMMIT`` (the served collector) the uploads that reach the app go through ``get_committer()``,
 one writer thread per process (see ``collector_mock.group_commit``; the served collector's worker commits
-most uploads itself before they reach the app, see ``collector_mock.worker``); without it (the simulator
-calls the app in-process, one request at a time) each upload is committed on the request's own connection.
+most uploads itself before they reach the app, see ``collector_mock.worker``); with ``DEFER_COMMITS`` (the
+simulator, which calls the app in-process, one request at a time) each upload is kept until
+``commit_deferred(app)`` commits it (see ``collector_mock.deferred_commit``); with neither, each upload is
+committed on the request's own connection.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ import weakref
 
 from flask import Flask, current_app, g
 
+from .deferred_commit import DEFERRED, DeferredCommits
 from .group_commit import GroupCommitter
 from .store import Store, initialize
 
-__all__ = ["ConnectionPool", "close_connections", "get_committer", "get_store", "init_app"]
+__all__ = ["ConnectionPool", "close_connections", "commit_deferred", "get_committer", "get_store", "init_app"]
 
 EXTENSION = "collector_mock.connections"
 COMMITTER = "collector_mock.group_commit"
@@ -86,11 +89,31 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = ConnectionPool(path, synchronous)
     if app.config["GROUP_COMMIT"]:
         app.extensions[COMMITTER] = GroupCommitter(path, synchronous=synchronous)
+    if app.config["DEFER_COMMITS"]:
+        app.extensions[DEFERRED] = DeferredCommits(app.extensions[EXTENSION])
     app.teardown_appcontext(_release)
 
 
+def commit_deferred(app: Flask) -> int:
+    """Commit the reports ``app`` answered but kept (``DEFER_COMMITS``, the simulator's); how many.
+
+    Each report is its own transaction, in the order they came; what storing one raises is raised.
+    """
+    deferred: DeferredCommits | None = app.extensions.get(DEFERRED)
+    if deferred is None:
+        raise ValueError("commit_deferred: this collector commits each report as it comes (DEFER_COMMITS is off)")
+    return deferred.commit()
+
+
 def close_connections(app: Flask) -> None:
-    """Close all of ``app``'s database connections, e.g. before copying or hashing the database file."""
+    """Close all of ``app``'s database connections, e.g. before copying or hashing the database file.
+
+    Reports still waiting for ``commit_deferred`` are dropped: a run that ends without committing them
+    was cut short, and never published their answers.
+    """
+    deferred: DeferredCommits | None = app.extensions.get(DEFERRED)
+    if deferred is not None:
+        deferred.discard()
     committer: GroupCommitter | None = app.extensions.get(COMMITTER)
     if committer is not None:
         committer.close()

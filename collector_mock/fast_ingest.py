@@ -21,6 +21,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from .codec import ENCODING_HEADER
 from .db import COMMITTER, EXTENSION, ConnectionPool
+from .deferred_commit import DEFERRED, DeferredCommits
 from .group_commit import GroupCommitter
 from .ingest import CAPTURE_TIME_KEY, INGEST_PATH, Outcome, Store, content_type_error, ingest_body, too_large
 from .store import PreparedReport
@@ -103,6 +104,9 @@ class FastIngest:
         )
 
     def _store(self) -> Store:
+        deferred: DeferredCommits | None = self.app.extensions.get(DEFERRED)
+        if deferred is not None:
+            return deferred.submit
         committer: GroupCommitter | None = self.app.extensions.get(COMMITTER)
         if committer is not None:
             return committer.submit

@@ -4,9 +4,12 @@ Order of checks: content type (415), body size (413), encoding and decryption (4
 (422), then storage. Nothing is written before every check has passed, and the 200 is sent only after
 the transaction holding the report has committed (on the request's connection, or by the process's
 group-commit writer: see ``collector_mock.group_commit``). A database that stays locked, or a writer
-that cannot take the report in time, gives a 503 and stores nothing.
+that cannot take the report in time, gives a 503 and stores nothing. The one exception is the
+simulator's collector (``DEFER_COMMITS``): it answers a checked report at once and commits it before
+the answer is written to the capture (``collector_mock.deferred_commit``).
 
-The answer is ``{"status": "ok", "receipt": HEX}`` with the row id in the ``X-Report-Id`` header: the body
+The answer is ``{"status": "ok", "receipt": HEX}`` with the row id in the ``X-Report-Id`` header (when it
+is known: not with deferred commits): the body
 depends only on the request (the receipt is a digest of it), never on how many other reports arrived
 first, because it travels in the simulated capture, which must be the same bytes whatever the number of
 simulation workers.
@@ -32,6 +35,7 @@ from pydantic import ValidationError
 
 from .codec import ENCODING_HEADER, DecodeError, decode, parse_encoding
 from .db import get_committer, get_store
+from .deferred_commit import DEFERRED
 from .errors import json_error
 from .group_commit import CommitTimeout
 from .schema import error_paths, parse_report
@@ -60,7 +64,7 @@ INGEST_PATH = "/api/v1/report"
 CAPTURE_TIME_KEY = "testbed.capture_time"
 CONTENT_TYPES = frozenset({"application/json", "application/octet-stream"})
 
-Store = Callable[[PreparedReport], int]
+Store = Callable[[PreparedReport], "int | None"]  # the report's id; None while its commit is deferred
 
 
 @dataclass
@@ -147,10 +151,12 @@ def check_body(
     )
 
 
-def accepted(body: bytes, report_id: int) -> Outcome:
-    """The 200 for a committed report (call only once its transaction has committed)."""
+def accepted(body: bytes, report_id: int | None) -> Outcome:
+    """The 200 for a committed report (call only once its transaction has committed), or for one whose
+    commit is deferred (``report_id`` None: no ``X-Report-Id``)."""
     receipt = hashlib.sha256(body).hexdigest()[:16]
-    return Outcome(200, {"status": "ok", "receipt": receipt}, [("X-Report-Id", str(report_id))])
+    headers = [] if report_id is None else [("X-Report-Id", str(report_id))]
+    return Outcome(200, {"status": "ok", "receipt": receipt}, headers)
 
 
 def storage_failure(exc: Exception) -> Outcome:
@@ -197,7 +203,11 @@ def _decode(body: bytes, encoding: str, encrypted: bool, config: Mapping[str, An
 
 
 def store_for_request() -> Store:
-    """How this app stores a report: through the group-commit writer, or on the request's connection."""
+    """How this app stores a report: kept for a deferred commit, through the group-commit writer, or on the
+    request's connection."""
+    deferred = current_app.extensions.get(DEFERRED)
+    if deferred is not None:
+        return deferred.submit
     committer = get_committer()
     if committer is not None:
         return committer.submit

@@ -80,18 +80,33 @@ def merge_chunks(parts: list[Chunk]) -> Chunk:
     return out
 
 
-def collector_transport(collector_db: Path | None) -> Transport | None:
+class CollectorTransport(WsgiTransport):
+    """The in-process WSGI transport into the run's collector, which commits the reports it answered when
+    told to (``commit``): the engine does at the end of each window, before writing the window out."""
+
+    def commit(self) -> None:
+        """Commit the reports answered since the last call (``collector_mock.commit_deferred``)."""
+        from collector_mock import commit_deferred
+
+        commit_deferred(self.app)
+
+
+def collector_transport(collector_db: Path | None) -> CollectorTransport | None:
     """The in-process WSGI transport into a collector app on ``collector_db``.
 
     SQLite never waits for the disk (``SYNCHRONOUS=OFF``): the database is in a run directory that is
     renamed into place only once the run is complete, and sealed (checkpointed) then, so a crash loses
-    nothing a finished run would keep. Waiting for the WAL's syncs cost about 40 us per upload.
+    nothing a finished run would keep. Waiting for the WAL's syncs cost about 40 us per upload. The
+    reports are committed a window at a time (``DEFER_COMMITS``, see ``collector_mock.deferred_commit``),
+    each in its own transaction, before the window's answers are written to the capture.
     """
     if collector_db is None:
         return None
     from collector_mock import create_app
 
-    return WsgiTransport(create_app({"DATABASE": str(collector_db), "SYNCHRONOUS": "OFF"}))
+    return CollectorTransport(
+        create_app({"DATABASE": str(collector_db), "SYNCHRONOUS": "OFF", "DEFER_COMMITS": True})
+    )
 
 
 def shard_chunks(scenario: Scenario, households: list[Household], transport: Transport | None,
@@ -109,6 +124,7 @@ def _shard_windows(scenario: Scenario, households: list[Household], transport: T
                    window: int, capture: PcapngWriter | None = None) -> Iterator[Chunk]:
     cids = CommunityIds()
     sims = [HouseholdSim(scenario, h, transport, cids) for h in households]
+    commit = transport.commit if isinstance(transport, CollectorTransport) else None
     trim = _heap_trimmer()
     windows = 0
     start = round(scenario.start_ts * 1_000_000)
@@ -118,6 +134,8 @@ def _shard_windows(scenario: Scenario, households: list[Household], transport: T
         t = min(t + window, end)
         final = t >= end
         chunk = merge_chunks([s.advance(t, final) for s in sims])
+        if commit is not None:  # the window's answers go out (capture, truth) only once their reports are in
+            commit()
         chunk.flows = take_flow_lines([s.flow_log for s in sims])
         if capture is not None:
             capture.write_logs([s.log for s in sims], t, final)

@@ -71,6 +71,7 @@ def test_the_simulated_collector_never_waits_for_the_disk_and_is_sealed(gozen_ru
 
     transport = collector_transport(tmp_path / "c.sqlite")
     assert transport.app.config["SYNCHRONOUS"] == "OFF"
+    assert transport.app.config["DEFER_COMMITS"]
     close_connections(transport.app)
     con = sqlite3.connect(gozen_run / "collector.sqlite")
     try:
@@ -210,3 +211,42 @@ def test_consent_states(runs_dir):
     labels = set(comments(out / "capture.pcapng"))
     opted_out = [tv for tv, s in consent.items() if s == "opted_out"]
     assert not any(label.startswith(tuple(opted_out)) for label in labels)
+
+
+def test_a_window_is_written_only_once_its_reports_are_committed(tmp_path, monkeypatch):
+    # The simulated collector answers uploads at once and commits them at the window's end
+    # (collector_mock.deferred_commit): no answer may reach the capture or the truth before that.
+    from collector_mock.deferred_commit import DeferredCommits
+    from testbed.packets.pcapng import PcapngWriter
+    from testbed.rundir import TruthFiles
+
+    collectors: list[DeferredCommits] = []
+    submit, write_logs, write_events = DeferredCommits.submit, PcapngWriter.write_logs, TruthFiles.write_events
+    windows_with_reports = []
+
+    def submitted(self, report):
+        collectors.append(self) if self not in collectors else None
+        return submit(self, report)
+
+    def pending() -> int:
+        return sum(len(c) for c in collectors)
+
+    def writing_frames(self, *args):
+        assert pending() == 0, "a window's frames written before its reports were committed"
+        return write_logs(self, *args)
+
+    def writing_truth(self, events):
+        assert pending() == 0, "a window's truth written before its reports were committed"
+        windows_with_reports.append(sum(e["kind"] == "upload" for e in events))
+        return write_events(self, events)
+
+    monkeypatch.setattr(DeferredCommits, "submit", submitted)
+    monkeypatch.setattr(PcapngWriter, "write_logs", writing_frames)
+    monkeypatch.setattr(TruthFiles, "write_events", writing_truth)
+    summary = run_scenario(small("gozen-2021", **{"households.count": 3, "duration": "3h"}), tmp_path / "run")
+    assert sum(windows_with_reports) == summary.uploads > 0 and collectors
+    con = sqlite3.connect(tmp_path / "run" / "collector.sqlite")
+    try:
+        assert con.execute("SELECT count(*) FROM reports").fetchone()[0] == summary.uploads_delivered
+    finally:
+        con.close()
