@@ -36,7 +36,10 @@ print(json.dumps({"seconds": dt, "cpu_seconds": dc, "frames": s.frames, "bytes":
 
 def _run(out: Path, households: int, duration: str, workers: int = 1) -> dict:
     proc = subprocess.run([sys.executable, "-c", CHILD, str(out), str(households), duration, str(workers)],
-                          capture_output=True, text=True, cwd=ROOT, check=True)
+                          capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:  # say why (a full disk, say: a 48-hour capture is 9 GB), not just that it failed
+        raise SystemExit(f"bench_sim: the {households} homes x {duration} run into {out} failed "
+                         f"(exit {proc.returncode}):\n{proc.stderr.strip()[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
