@@ -97,7 +97,8 @@ def init_app(app: Flask) -> None:
 def commit_deferred(app: Flask) -> int:
     """Commit the reports ``app`` answered but kept (``DEFER_COMMITS``, the simulator's); how many.
 
-    Each report is its own transaction, in the order they came; what storing one raises is raised.
+    They go in the order they came, in one transaction; what storing them raises is raised, and then
+    none of them is stored.
     """
     deferred: DeferredCommits | None = app.extensions.get(DEFERRED)
     if deferred is None:

@@ -97,8 +97,8 @@ def collector_transport(collector_db: Path | None) -> CollectorTransport | None:
     SQLite never waits for the disk (``SYNCHRONOUS=OFF``): the database is in a run directory that is
     renamed into place only once the run is complete, and sealed (checkpointed) then, so a crash loses
     nothing a finished run would keep. Waiting for the WAL's syncs cost about 40 us per upload. The
-    reports are committed a window at a time (``DEFER_COMMITS``, see ``collector_mock.deferred_commit``),
-    each in its own transaction, before the window's answers are written to the capture.
+    reports are committed a window at a time, in one transaction (``DEFER_COMMITS``, see
+    ``collector_mock.deferred_commit``), before the window's answers are written to the capture.
     """
     if collector_db is None:
         return None

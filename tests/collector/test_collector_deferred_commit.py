@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 
 from collector_mock import close_connections, commit_deferred, create_app
-from collector_mock.store import Store
+from collector_mock import store as store_module
 from tests.collector.conftest import BASE_REPORT
 
 ROWS = {
@@ -95,27 +95,27 @@ def test_answers_come_at_once_and_the_rows_only_with_the_commit(deferred: Flask,
     assert len(stored["reports"]) == 5 and stored == _rows(direct.config["DATABASE"])
 
 
-def test_each_report_is_its_own_transaction_and_a_failure_keeps_the_rest_pending(
+def test_the_kept_reports_commit_together_and_a_failure_keeps_them_all_pending(
     deferred: Flask, monkeypatch
 ) -> None:
     for k, report in enumerate(_reports(3)):
         assert _post(deferred, report, 1619179200.0 + k).status_code == 200
-    batches: list[int] = []
-    real = Store.add_reports
+    insert_rows = store_module._insert_rows
+    calls: list[str] = []
 
-    def add_reports(self: Store, batch: list) -> list[int]:
-        batches.append(len(batch))
-        if len(batches) == 2:
+    def failing_networks(conn, sql, rows):
+        calls.append(sql.split()[2])
+        if sql.startswith("INSERT INTO networks"):  # the last statement of the transaction
             raise sqlite3.OperationalError("disk I/O error")
-        return real(self, batch)
+        return insert_rows(conn, sql, rows)
 
-    monkeypatch.setattr(Store, "add_reports", add_reports)
+    monkeypatch.setattr(store_module, "_insert_rows", failing_networks)
     with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
         commit_deferred(deferred)
-    assert batches == [1, 1]
-    assert _cycles(deferred) == [1]  # the first one is in
-    assert commit_deferred(deferred) == 2  # the failed one and the next, once storing works again
-    assert batches == [1, 1, 1, 1]
+    assert calls == ["reports", "devices", "networks"]  # one statement per table for the three reports
+    assert _cycles(deferred) == []  # rolled back whole: the reports written before it are not kept
+    monkeypatch.setattr(store_module, "_insert_rows", insert_rows)
+    assert commit_deferred(deferred) == 3  # all three were still pending
     assert _cycles(deferred) == [1, 2, 3]  # in the order they came
 
 
