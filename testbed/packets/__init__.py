@@ -52,6 +52,7 @@ from .tls import (
     tls_change_cipher_spec,
     tls_client_hello,
     tls_server_hello,
+    tls_session_sends,
 )
 
 __all__ = [
@@ -113,5 +114,6 @@ __all__ = [
     "tls_change_cipher_spec",
     "tls_client_hello",
     "tls_server_hello",
+    "tls_session_sends",
     "udp_frame",
 ]

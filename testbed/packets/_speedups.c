@@ -1688,6 +1688,237 @@ static PyObject *icmp_echo(PyObject *module, PyObject *const *args, Py_ssize_t n
     return frame;
 }
 
+/* ------------------------------------------------------------------ TLS 1.3 sessions */
+
+static inline uint32_t rotr32(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+static const uint32_t SHA256_K[64] = {
+    0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u, 0xab1c5ed5u,
+    0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu, 0x9bdc06a7u, 0xc19bf174u,
+    0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu, 0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau,
+    0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u, 0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u,
+    0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu, 0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u,
+    0xa2bfe8a1u, 0xa81a664bu, 0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u,
+    0x19a4c116u, 0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
+    0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u,
+};
+
+/* SHA-256 (FIPS 180-4) of a message of at most 55 bytes, which pads to one block: a hello's key share is
+ * the digest of a 6-byte label and its 32-byte random (tls._key_share). */
+static void sha256_one_block(const unsigned char *msg, size_t len, unsigned char digest[32])
+{
+    unsigned char block[64] = {0};
+    memcpy(block, msg, len);
+    block[len] = 0x80;
+    uint64_t bits = (uint64_t)len * 8;
+    for (int i = 0; i < 8; i++)
+        block[63 - i] = (unsigned char)(bits >> (8 * i));
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)be32_at(block + 4 * i);
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = rotr32(w[i - 15], 7) ^ rotr32(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = rotr32(w[i - 2], 17) ^ rotr32(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    static const uint32_t H0[8] = {0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
+                                   0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u};
+    uint32_t a = H0[0], b = H0[1], c = H0[2], d = H0[3], e = H0[4], f = H0[5], g = H0[6], h = H0[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = h + (rotr32(e, 6) ^ rotr32(e, 11) ^ rotr32(e, 25)) + ((e & f) ^ (~e & g)) + SHA256_K[i] + w[i];
+        uint32_t t2 = (rotr32(a, 2) ^ rotr32(a, 13) ^ rotr32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    uint32_t out[8] = {a, b, c, d, e, f, g, h};
+    for (int i = 0; i < 8; i++)
+        put_be32(digest + 4 * i, H0[i] + out[i]);
+}
+
+#define TLS_RANDOM_AT 11     /* after the record header, the handshake header and legacy_version */
+#define TLS_SESSION_ID_AT 44 /* after the random and the session id's length byte */
+#define TLS_MAX_RECORD_BODY (16384 + 256)
+#define TLS_FULL_RECORD_BODY (16384 + 17)
+
+/* A hello from its ``template`` (zeros for the random, session id and key share): ``random`` and
+ * ``session`` patched in, the key share sha256(``label`` + random) at ``share_at``; written to ``out``. */
+static int put_hello(unsigned char *out, const Py_buffer *template, Py_ssize_t share_at, const char *label,
+                     const Py_buffer *random, const Py_buffer *session, const char *who)
+{
+    const unsigned char *t = template->buf;
+    if (random->len != 32 || session->len > 32 || template->len < TLS_SESSION_ID_AT + session->len ||
+        t[TLS_SESSION_ID_AT - 1] != session->len || share_at < TLS_SESSION_ID_AT + session->len ||
+        share_at > template->len - 32) {
+        PyErr_Format(PyExc_ValueError, "tls_session_sends: the %s hello's template, random (32 bytes) or session "
+                     "id (its length as in the template, at most 32) do not fit", who);
+        return -1;
+    }
+    memcpy(out, t, (size_t)template->len);
+    memcpy(out + TLS_RANDOM_AT, random->buf, 32);
+    memcpy(out + TLS_SESSION_ID_AT, session->buf, (size_t)session->len);
+    unsigned char message[38];
+    memcpy(message, label, 6);
+    memcpy(message + 6, random->buf, 32);
+    sha256_one_block(message, sizeof message, out + share_at);
+    return 0;
+}
+
+static const unsigned char TLS_CHANGE_CIPHER_SPEC[6] = {20, 3, 3, 0, 1, 1};
+
+/* Where in ``block`` the opaque body of ``length`` bytes for ``seed`` begins (tls.body_start). */
+static inline Py_ssize_t tls_body_start(Py_ssize_t block_length, Py_ssize_t length, uint64_t seed)
+{
+    return (Py_ssize_t)(seed * 0x9E3779B1ull % (uint64_t)(block_length - length + 1));
+}
+
+/* An application-data record's header for a body of ``length`` bytes. */
+static void put_record_header(unsigned char *out, Py_ssize_t length)
+{
+    out[0] = 23;
+    out[1] = 3;
+    out[2] = 3;
+    put_be16(out + 3, (uint32_t)length);
+}
+
+/* One application-data record (header and body) at ``out``; its size. */
+static Py_ssize_t put_application_data(unsigned char *out, const Py_buffer *block, Py_ssize_t length, uint64_t seed)
+{
+    put_record_header(out, length);
+    memcpy(out + 5, (const unsigned char *)block->buf + tls_body_start(block->len, length, seed), (size_t)length);
+    return 5 + length;
+}
+
+/* tls.tls_application_stream_parts(length, seed) as pieces: each record's header (bytes) and body (a slice
+ * of ``block_view``, not copied). */
+static PyObject *stream_pieces(PyObject *block_view, Py_ssize_t block_length, Py_ssize_t length, uint64_t seed)
+{
+    Py_ssize_t records = (length + TLS_FULL_RECORD_BODY - 1) / TLS_FULL_RECORD_BODY;
+    PyObject *pieces = PyList_New(2 * records);
+    if (pieces == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < records; k++) {
+        Py_ssize_t offset = k * TLS_FULL_RECORD_BODY;
+        Py_ssize_t body = length - offset < TLS_FULL_RECORD_BODY ? length - offset : TLS_FULL_RECORD_BODY;
+        Py_ssize_t start = tls_body_start(block_length, body, seed + (uint64_t)k);
+        unsigned char header[5];
+        put_record_header(header, body);
+        PyObject *head = PyBytes_FromStringAndSize((const char *)header, 5);
+        PyObject *slice = head == NULL ? NULL : PySequence_GetSlice(block_view, start, start + body);
+        if (slice == NULL) {
+            Py_XDECREF(head);
+            Py_DECREF(pieces);
+            return NULL;
+        }
+        PyList_SET_ITEM(pieces, 2 * k, head);
+        PyList_SET_ITEM(pieces, 2 * k + 1, slice);
+    }
+    return pieces;
+}
+
+/* An int argument as a Py_ssize_t (-1 and an error if it is none or too big). */
+static int ssize_arg(PyObject *value, Py_ssize_t *out)
+{
+    *out = PyLong_AsSsize_t(value);
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* A record's seed: what tls.body_start multiplies by a 32-bit constant. Below 2**31, a stream's seed plus
+ * its records' index stays below 2**32, and the product fits 64 bits. */
+static int seed_arg(PyObject *value, unsigned long long *out)
+{
+    *out = PyLong_AsUnsignedLongLong(value);
+    if (*out == (unsigned long long)-1 && PyErr_Occurred())
+        return -1;
+    if (*out >= 0x80000000ull) {
+        PyErr_SetString(PyExc_ValueError, "tls_session_sends: a seed is below 2**31");
+        return -1;
+    }
+    return 0;
+}
+
+/* tls_session_sends(client_template, client_share_at, server_template, server_share_at, block_view,
+ *                   client_random, session_id, server_random, server_session_id, certificate_bytes,
+ *                   certificate_seed, finished_seed, up_bytes, up_seed, down_bytes, down_seed,
+ *                   server_delay_us, response_delay_us) -> sends
+ * What testbed.packets.tls.tls_session_sends's reference composes from the tls module's functions: the
+ * five sends of a TLS 1.3 session, as tcp_connection takes them. The templates are the hellos with zeros
+ * for the random, session id and key share (cached by the tls module), ``block_view`` a memoryview of
+ * tls.BLOCK. One call in place of a dozen: a streaming session spent ~20 us composing them in Python. */
+static PyObject *tls_session_sends(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 18) {
+        PyErr_Format(PyExc_TypeError, "tls_session_sends expects 18 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Py_buffer client = {0}, server = {0}, block = {0}, c_random = {0}, c_session = {0}, s_random = {0}, s_session = {0};
+    PyObject *result = NULL, *hello = NULL, *flight = NULL, *finished = NULL, *up = NULL, *down = NULL;
+    Py_ssize_t client_share_at, server_share_at, certificate, up_bytes, down_bytes;
+    unsigned long long seeds[4]; /* certificate, finished, up, down */
+    long long server_delay, response_delay;
+    if (PyObject_GetBuffer(args[0], &client, PyBUF_SIMPLE) < 0 || PyObject_GetBuffer(args[2], &server, PyBUF_SIMPLE) < 0 ||
+        PyObject_GetBuffer(args[4], &block, PyBUF_SIMPLE) < 0 || PyObject_GetBuffer(args[5], &c_random, PyBUF_SIMPLE) < 0 ||
+        PyObject_GetBuffer(args[6], &c_session, PyBUF_SIMPLE) < 0 ||
+        PyObject_GetBuffer(args[7], &s_random, PyBUF_SIMPLE) < 0 ||
+        PyObject_GetBuffer(args[8], &s_session, PyBUF_SIMPLE) < 0 || ssize_arg(args[1], &client_share_at) < 0 ||
+        ssize_arg(args[3], &server_share_at) < 0 || ssize_arg(args[9], &certificate) < 0 ||
+        seed_arg(args[10], &seeds[0]) < 0 || seed_arg(args[11], &seeds[1]) < 0 || ssize_arg(args[12], &up_bytes) < 0 ||
+        seed_arg(args[13], &seeds[2]) < 0 || ssize_arg(args[14], &down_bytes) < 0 || seed_arg(args[15], &seeds[3]) < 0)
+        goto done;
+    server_delay = PyLong_AsLongLong(args[16]);
+    response_delay = server_delay == -1 && PyErr_Occurred() ? -1 : PyLong_AsLongLong(args[17]);
+    if (response_delay == -1 && PyErr_Occurred())
+        goto done;
+    if (certificate < 1 || certificate > TLS_MAX_RECORD_BODY || up_bytes < 1 || down_bytes < 1 ||
+        block.len < TLS_MAX_RECORD_BODY) {
+        PyErr_SetString(PyExc_ValueError, "tls_session_sends: a record body has 1..16640 bytes, a stream at least "
+                                          "one, and the block must hold the largest body");
+        goto done;
+    }
+    if (server_delay < 0 || response_delay < 0) {
+        PyErr_SetString(PyExc_ValueError, "tls_session_sends: the delays are never negative");
+        goto done;
+    }
+    hello = PyBytes_FromStringAndSize(NULL, client.len);
+    flight = PyBytes_FromStringAndSize(NULL, server.len + 6 + 5 + certificate);
+    finished = PyBytes_FromStringAndSize(NULL, 6 + 5 + 53);
+    if (hello == NULL || flight == NULL || finished == NULL ||
+        put_hello((unsigned char *)PyBytes_AS_STRING(hello), &client, client_share_at, "client", &c_random,
+                  &c_session, "client") < 0 ||
+        put_hello((unsigned char *)PyBytes_AS_STRING(flight), &server, server_share_at, "server", &s_random,
+                  &s_session, "server") < 0)
+        goto done;
+    unsigned char *p = (unsigned char *)PyBytes_AS_STRING(flight) + server.len;
+    memcpy(p, TLS_CHANGE_CIPHER_SPEC, 6);
+    put_application_data(p + 6, &block, certificate, seeds[0]);
+    p = (unsigned char *)PyBytes_AS_STRING(finished);
+    memcpy(p, TLS_CHANGE_CIPHER_SPEC, 6);
+    put_application_data(p + 6, &block, 53, seeds[1]);
+    up = stream_pieces(args[4], block.len, up_bytes, seeds[2]);
+    down = up == NULL ? NULL : stream_pieces(args[4], block.len, down_bytes, seeds[3]);
+    if (down == NULL)
+        goto done;
+    result = Py_BuildValue("[(OOi)(OOL)(OOi)(OOi)(OOL)]", Py_True, hello, 0, Py_False, flight, server_delay, Py_True,
+                           finished, 0, Py_True, up, 0, Py_False, down, response_delay);
+done:
+    Py_XDECREF(hello);
+    Py_XDECREF(flight);
+    Py_XDECREF(finished);
+    Py_XDECREF(up);
+    Py_XDECREF(down);
+    Py_buffer *buffers[7] = {&client, &server, &block, &c_random, &c_session, &s_random, &s_session};
+    for (int i = 0; i < 7; i++)
+        if (buffers[i]->obj != NULL)
+            PyBuffer_Release(buffers[i]);
+    return result;
+}
+
 /* ------------------------------------------------------------------ Community ID of TCP/UDP flows */
 
 static inline uint32_t rotl32(uint32_t x, int n)
@@ -1825,6 +2056,8 @@ static PyMethodDef methods[] = {
      "udp_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, ttl, ip_id, df) -> bytes: ip.udp_frame's frame."},
     {"community_id", (PyCFunction)(void (*)(void))community_id, METH_FASTCALL,
      "community_id(proto, src, sport, dst, dport, seed) -> str: Community ID v1 of a TCP/UDP flow over IPv4."},
+    {"tls_session_sends", (PyCFunction)(void (*)(void))tls_session_sends, METH_FASTCALL,
+     "tls_session_sends(...) -> sends: a TLS 1.3 session's five sends, as tls.tls_session_sends's reference composes them."},
     {"tcp_session", tcp_session, METH_VARARGS,
      "tcp_session(...) -> (frames, t_done): a TCP session's handshake, sends and close, as TcpSession makes them."},
     {NULL, NULL, 0, NULL},

@@ -9,6 +9,7 @@ import hashlib
 import struct
 from functools import lru_cache
 
+from . import speedups
 from .header import Header
 
 CONTENT_CHANGE_CIPHER_SPEC = 20
@@ -216,3 +217,62 @@ def tls_application_stream_parts(length: int, seed: int = 0) -> list[bytes | mem
     for index, offset in enumerate(range(0, length, FULL_RECORD_BODY)):
         parts += _application_data_parts(min(FULL_RECORD_BODY, length - offset), seed + index)
     return parts
+
+
+SEED_LIMIT = 2**31  # tls_session_sends's seeds are below this (the compiled path multiplies them in 64 bits)
+_BLOCK_PIECES = memoryview(BLOCK)  # what the compiled path slices the streams' bodies from
+
+
+def tls_session_sends(
+    sni: str,
+    client_random: bytes,
+    session_id: bytes,
+    server_random: bytes,
+    server_session_id: bytes,
+    certificate_bytes: int,
+    seeds: tuple[int, int, int, int],
+    up_bytes: int,
+    down_bytes: int,
+    *,
+    server_delay_us: int = 1500,
+    response_delay_us: int = 0,
+) -> list[tuple[bool, bytes | list[bytes | memoryview], int]]:
+    """A TLS 1.3 session as the five sends ``tcp_connection`` takes: the ClientHello to ``sni``; the
+    ServerHello, ChangeCipherSpec and an opaque record of ``certificate_bytes`` (the encrypted certificate,
+    its verify and Finished) ``server_delay_us`` later; the client's ChangeCipherSpec and Finished; then
+    ``up_bytes`` of application data out and, ``response_delay_us`` later, ``down_bytes`` in (as pieces:
+    ``tls_application_stream_parts``). ``seeds`` vary the opaque bodies of the certificate record, the
+    client's Finished and the two streams, in that order; each is below ``SEED_LIMIT``.
+
+    The composition below is the reference; where the extension is built, one call of it makes the same
+    bytes (a streaming session spent ~20 us composing its sends from the functions above, in place).
+    """
+    if len(seeds) != 4 or not all(0 <= seed < SEED_LIMIT for seed in seeds):
+        raise ValueError(f"tls_session_sends: four seeds in 0..{SEED_LIMIT - 1}, got {seeds!r}")
+    native = speedups.native
+    if native is not None:
+        client, client_share_at = _client_hello_template(sni, len(session_id))
+        server, server_share_at = _server_hello_template(len(server_session_id))
+        return native.tls_session_sends(
+            client, client_share_at, server, server_share_at, _BLOCK_PIECES, client_random, session_id,
+            server_random, server_session_id, certificate_bytes, seeds[0], seeds[1], up_bytes, seeds[2],
+            down_bytes, seeds[3], server_delay_us, response_delay_us,
+        )  # fmt: skip
+    if server_delay_us < 0 or response_delay_us < 0:
+        raise ValueError("tls_session_sends: the delays are never negative")
+    return [
+        (True, tls_client_hello(sni, client_random, session_id), 0),
+        (False, tls_server_hello(server_random, server_session_id) + tls_change_cipher_spec()
+         + tls_application_data(certificate_bytes, seeds[0]), server_delay_us),
+        (True, tls_change_cipher_spec() + tls_application_data(53, seeds[1]), 0),
+        (True, tls_application_stream_parts(up_bytes, seeds[2]), 0),
+        (False, tls_application_stream_parts(down_bytes, seeds[3]), response_delay_us),
+    ]  # fmt: skip
+
+
+@lru_cache(maxsize=33)
+def _server_hello_template(session_id_length: int) -> tuple[bytes, int]:
+    """The ServerHello with zeros for its random, session id and key share; where the share is (its end)."""
+    hello = bytearray(tls_server_hello(bytes(32), bytes(session_id_length)))
+    hello[-32:] = bytes(32)  # the key share is the hello's last field
+    return bytes(hello), len(hello) - 32

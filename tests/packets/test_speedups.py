@@ -24,6 +24,8 @@ from testbed.packets import (
     tcp_connection,
     tls_application_stream,
     tls_application_stream_parts,
+    tls_server_hello,
+    tls_session_sends,
 )
 from testbed.packets.direct_file import ALIGN, DirectFile
 from testbed.packets.encoded_frames import EncodedFrames
@@ -41,7 +43,7 @@ def native() -> ModuleType:
 def test_the_extension_is_built_and_complete(native: ModuleType) -> None:
     # The fixture fails in CI when the extension is missing; built, it must offer every loop the code calls.
     for name in ("epb_encode", "tcp_session", "udp_frame", "icmp_echo", "FrameLog", "merge_encoded", "take_merged",
-                 "take_merged_into", "community_id"):
+                 "take_merged_into", "community_id", "tls_session_sends"):
         assert hasattr(native, name), f"testbed.packets._speedups lacks {name}: rebuild it (pip install -e .)"
     for name in ("add", "add_spaced", "add_raw", "add_flow", "take"):
         assert hasattr(native.FrameLog, name), f"FrameLog lacks {name}: rebuild it (pip install -e .)"
@@ -536,6 +538,63 @@ def test_bad_frames_and_parts_are_refused(native: ModuleType) -> None:
         native.merge_encoded([(bytes(8), bytes(8), b""), (bytes(8), (5).to_bytes(8, "little"), b"1234")])
     with pytest.raises(TypeError, match="part 0: expected a"):
         native.merge_encoded([(b"", b"")])
+
+
+# ------------------------------------------------------------------ TLS sessions
+
+
+def _joined(sends: list) -> list:
+    return [(c, b"".join(d) if isinstance(d, list) else d, delay) for c, d, delay in sends]
+
+
+def _session_sends_both_ways(native: ModuleType, *args, **kwargs) -> tuple[list, list]:
+    fast = tls_session_sends(*args, **kwargs)
+    try:
+        speedups.native = None
+        slow = tls_session_sends(*args, **kwargs)
+    finally:
+        speedups.native = native
+    return fast, slow
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["gz-data.com", "a.b", "telemetry.skyworth-tv.example", "x" * 200]),
+    st.binary(min_size=32, max_size=32), st.binary(max_size=32), st.binary(min_size=32, max_size=32),
+    st.binary(max_size=32), st.integers(1, 16_640),
+    st.tuples(*[st.integers(0, 2**31 - 1)] * 4),
+    st.integers(1, 200_000), st.integers(1, 200_000), st.integers(0, 10_000), st.integers(0, 10_000),
+)
+def test_tls_sessions_are_the_reference_sends(native: ModuleType, sni: str, client_random: bytes, session: bytes,
+                                              server_random: bytes, server_session: bytes, certificate: int,
+                                              seeds: tuple, up: int, down: int, server_delay: int,
+                                              response_delay: int) -> None:
+    fast, slow = _session_sends_both_ways(
+        native, sni, client_random, session, server_random, server_session, certificate, seeds, up, down,
+        server_delay_us=server_delay, response_delay_us=response_delay)
+    assert _joined(fast) == _joined(slow)
+    assert [type(d) for _, d, _ in fast[3:]] == [list, list]  # the streams stay in pieces
+    # The key shares are sha256 of a label and the random (the compiled path has its own SHA-256).
+    assert hashlib.sha256(b"client" + client_random).digest() in fast[0][1]
+    assert fast[1][1].startswith(tls_server_hello(server_random, server_session))
+
+
+def test_bad_tls_sessions_are_refused_both_ways(native: ModuleType) -> None:
+    good = ["gz-data.com", bytes(32), b"", bytes(32), b"", 3000, (1, 2, 3, 4), 500, 9000]
+    for index, bad, says in ((1, bytes(31), "32 bytes"), (4, bytes(33), "at most 32"),
+                             (5, 0, "1..16640"), (5, 16_641, "1..16640"), (6, (1, 2, 3, 2**31), "seeds"),
+                             (6, (1, 2, 3), "seeds"), (7, 0, "at least one"), (8, -5, "at least one")):
+        args = list(good)
+        args[index] = bad
+        for extension in (native, None):
+            speedups.native = extension
+            try:
+                with pytest.raises(ValueError, match=says):
+                    tls_session_sends(*args)
+            finally:
+                speedups.native = native
+    with pytest.raises(ValueError, match="never negative"):
+        tls_session_sends(*good, response_delay_us=-1)
 
 
 # ------------------------------------------------------------------ a whole run
