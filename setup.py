@@ -12,6 +12,8 @@ from setuptools import Extension, setup
 
 extensions = []
 if not os.environ.get("TESTBED_PURE_PYTHON"):
-    extensions.append(Extension("testbed.packets._speedups", ["testbed/packets/_speedups.c"], optional=True))
+    extensions.append(
+        Extension("testbed.packets._speedups", ["testbed/packets/_speedups.c"], libraries=["m"], optional=True)
+    )
 
 setup(ext_modules=extensions)

@@ -44,6 +44,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -1688,6 +1689,79 @@ static PyObject *icmp_echo(PyObject *module, PyObject *const *args, Py_ssize_t n
     return frame;
 }
 
+/* ------------------------------------------------------------------ round-trip times */
+
+static PyObject *str_gauss_next, *str_random; /* interned attribute names */
+
+/* One ``rng.random()``, as a double (-1.0 and an error set on failure). */
+static double next_random(PyObject *rng)
+{
+    PyObject *r = PyObject_CallMethodNoArgs(rng, str_random);
+    if (r == NULL)
+        return -1.0;
+    double v = PyFloat_AsDouble(r);
+    Py_DECREF(r);
+    return v;
+}
+
+/* rtt_us(rng, mean_ms, jitter_ms, floor_us) -> int: max(floor_us, int(rng.gauss(mean_ms, jitter_ms) * 1000)),
+ * the draws exactly random.Random.gauss's (two rng.random() calls every other time, the second value kept
+ * in rng.gauss_next), with the same libm functions. A run draws ~450,000 round-trip times; gauss's
+ * Python took ~1 us of each. */
+static PyObject *rtt_us(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "rtt_us expects 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    PyObject *rng = args[0];
+    double mu = PyFloat_AsDouble(args[1]);
+    if (mu == -1.0 && PyErr_Occurred())
+        return NULL;
+    double sigma = PyFloat_AsDouble(args[2]);
+    if (sigma == -1.0 && PyErr_Occurred())
+        return NULL;
+    PyObject *cached = PyObject_GetAttr(rng, str_gauss_next);
+    if (cached == NULL)
+        return NULL;
+    double z;
+    int ok;
+    if (cached == Py_None) {
+        Py_DECREF(cached);
+        double first = next_random(rng);
+        if (first == -1.0 && PyErr_Occurred())
+            return NULL;
+        double second = next_random(rng);
+        if (second == -1.0 && PyErr_Occurred())
+            return NULL;
+        double x2pi = first * 6.283185307179586, g2rad = sqrt(-2.0 * log(1.0 - second));
+        z = cos(x2pi) * g2rad;
+        PyObject *kept = PyFloat_FromDouble(sin(x2pi) * g2rad);
+        ok = kept != NULL && PyObject_SetAttr(rng, str_gauss_next, kept) == 0;
+        Py_XDECREF(kept);
+    } else {
+        z = PyFloat_AsDouble(cached);
+        Py_DECREF(cached);
+        ok = !(z == -1.0 && PyErr_Occurred()) && PyObject_SetAttr(rng, str_gauss_next, Py_None) == 0;
+    }
+    if (!ok)
+        return NULL;
+    PyObject *us = PyLong_FromDouble((mu + z * sigma) * 1000.0); /* int(): truncated, or the same error */
+    if (us == NULL)
+        return NULL;
+    int below = PyObject_RichCompareBool(us, args[3], Py_LT); /* as max(floor_us, us) compares them */
+    if (below < 0) {
+        Py_DECREF(us);
+        return NULL;
+    }
+    if (below) {
+        Py_DECREF(us);
+        return Py_NewRef(args[3]);
+    }
+    return us;
+}
+
 /* ------------------------------------------------------------------ TLS 1.3 sessions */
 
 static inline uint32_t rotr32(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
@@ -2056,6 +2130,8 @@ static PyMethodDef methods[] = {
      "udp_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, ttl, ip_id, df) -> bytes: ip.udp_frame's frame."},
     {"community_id", (PyCFunction)(void (*)(void))community_id, METH_FASTCALL,
      "community_id(proto, src, sport, dst, dport, seed) -> str: Community ID v1 of a TCP/UDP flow over IPv4."},
+    {"rtt_us", (PyCFunction)(void (*)(void))rtt_us, METH_FASTCALL,
+     "rtt_us(rng, mean_ms, jitter_ms, floor_us) -> int: max(floor_us, int(rng.gauss(mean_ms, jitter_ms) * 1000))."},
     {"tls_session_sends", (PyCFunction)(void (*)(void))tls_session_sends, METH_FASTCALL,
      "tls_session_sends(...) -> sends: a TLS 1.3 session's five sends, as tls.tls_session_sends's reference composes them."},
     {"tcp_session", tcp_session, METH_VARARGS,
@@ -2071,6 +2147,10 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__speedups(void)
 {
     if (PyType_Ready(&FrameLogType) < 0)
+        return NULL;
+    str_gauss_next = PyUnicode_InternFromString("gauss_next");
+    str_random = PyUnicode_InternFromString("random");
+    if (str_gauss_next == NULL || str_random == NULL)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)

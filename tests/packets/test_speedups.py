@@ -10,6 +10,7 @@ Where the extension was not built (no C compiler) these tests skip, except in CI
 from __future__ import annotations
 
 import hashlib
+import random
 from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +33,7 @@ from testbed.packets.encoded_frames import EncodedFrames
 from testbed.packets.frame_log import PyFrameLog, merge_encoded, take_merged, take_merged_into
 from testbed.packets.ip import icmp_echo, udp_frame
 from testbed.packets.pcapng import EpbEncoder
+from testbed.sim.executor import rtt_us
 from tests.helpers import require_speedups
 
 
@@ -43,7 +45,7 @@ def native() -> ModuleType:
 def test_the_extension_is_built_and_complete(native: ModuleType) -> None:
     # The fixture fails in CI when the extension is missing; built, it must offer every loop the code calls.
     for name in ("epb_encode", "tcp_session", "udp_frame", "icmp_echo", "FrameLog", "merge_encoded", "take_merged",
-                 "take_merged_into", "community_id", "tls_session_sends"):
+                 "take_merged_into", "community_id", "tls_session_sends", "rtt_us"):
         assert hasattr(native, name), f"testbed.packets._speedups lacks {name}: rebuild it (pip install -e .)"
     for name in ("add", "add_spaced", "add_raw", "add_flow", "take"):
         assert hasattr(native.FrameLog, name), f"FrameLog lacks {name}: rebuild it (pip install -e .)"
@@ -538,6 +540,38 @@ def test_bad_frames_and_parts_are_refused(native: ModuleType) -> None:
         native.merge_encoded([(bytes(8), bytes(8), b""), (bytes(8), (5).to_bytes(8, "little"), b"1234")])
     with pytest.raises(TypeError, match="part 0: expected a"):
         native.merge_encoded([(b"", b"")])
+
+
+# ------------------------------------------------------------------ round-trip times
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**64), st.lists(st.tuples(st.floats(0, 500), st.floats(0, 100), st.sampled_from([0, 150, 2000]),
+                                                 st.sampled_from(["rtt", "gauss", "random"])), max_size=40))
+def test_round_trip_times_are_the_reference_draws(native: ModuleType, seed: int, calls: list) -> None:
+    # The same stream through both: each draw, and the gauss cache between them (other uses interleaved).
+    fast, slow = random.Random(seed), random.Random(seed)
+    for mean, jitter, floor, kind in calls:
+        if kind == "rtt":
+            got, want = native.rtt_us(fast, mean, jitter, floor), rtt_us(slow, mean, jitter, floor)
+            assert type(got) is int and got == want and got >= floor
+        elif kind == "gauss":
+            assert fast.gauss(mean, jitter) == slow.gauss(mean, jitter)
+        else:
+            assert fast.random() == slow.random()
+    assert fast.getstate() == slow.getstate()
+
+
+def test_bad_round_trip_times_are_refused_as_the_reference_refuses_them(native: ModuleType) -> None:
+    for args, error in (((1e308, 1e308, 0), OverflowError), (("1", 0.5, 150), TypeError),
+                        ((1.0, 0.5, "150"), TypeError)):
+        for draw in (native.rtt_us, rtt_us):
+            with pytest.raises(error):
+                draw(random.Random(1), *args)
+    # A floor compares as max() compares it, whatever its type.
+    assert native.rtt_us(random.Random(1), 0.01, 0.0, 150.5) == rtt_us(random.Random(1), 0.01, 0.0, 150.5) == 150.5
+    with pytest.raises(AttributeError):
+        native.rtt_us(object(), 1.0, 0.5, 150)  # not a random.Random
 
 
 # ------------------------------------------------------------------ TLS sessions
