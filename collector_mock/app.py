@@ -63,6 +63,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(DEFAULT_CONFIG)
     if config is None:
         app.config.from_prefixed_env("COLLECTOR")
+        if app.config["DEFER_COMMITS"]:
+            # Only an in-process caller can commit what is kept (the simulator): served, it would be lost.
+            raise ValueError("collector config: DEFER_COMMITS is for an app called in-process, which commits with "
+                             "commit_deferred(app); it cannot be set from the environment")
     else:
         app.config.update(config)
     _check_config(app.config)

@@ -136,7 +136,7 @@ def test_closing_drops_what_was_never_committed(deferred: Flask) -> None:
     assert commit_deferred(deferred) == 0
 
 
-def test_deferring_is_asked_for(tmp_path) -> None:
+def test_deferring_is_asked_for(tmp_path, monkeypatch) -> None:
     app = _app(tmp_path / "c.sqlite")
     try:
         with pytest.raises(ValueError, match="DEFER_COMMITS is off"):
@@ -145,5 +145,10 @@ def test_deferring_is_asked_for(tmp_path) -> None:
         close_connections(app)
     with pytest.raises(ValueError, match="GROUP_COMMIT and DEFER_COMMITS exclude each other"):
         _app(tmp_path / "d.sqlite", DEFER_COMMITS=True, GROUP_COMMIT=True)
+    # A served collector (configured from the environment) would keep reports that nobody commits.
+    monkeypatch.setenv("COLLECTOR_DATABASE", str(tmp_path / "e.sqlite"))
+    monkeypatch.setenv("COLLECTOR_DEFER_COMMITS", "true")
+    with pytest.raises(ValueError, match="cannot be set from the environment"):
+        create_app()
 
 
