@@ -8,7 +8,7 @@ only rolls back whatever a failed request left open. ``close_connections(app)`` 
 and stops the group-commit writer (end of a simulated run, test teardown), which also folds the WAL back
 into the database file.
 
-With ``GROUP_COMMIT`` (the served collector) the uploads that reach the app go through ``get_committer()``,
+With ``GROUP_COMMIT`` (the served collector) the uploads that reach the app go to the process's writer,
 one writer thread per process (see ``collector_mock.group_commit``; the served collector's worker commits
 most uploads itself before they reach the app, see ``collector_mock.worker``); with ``DEFER_COMMITS`` (the
 simulator, which calls the app in-process, one request at a time) each upload is kept until
@@ -28,7 +28,7 @@ from .deferred_commit import DEFERRED, DeferredCommits
 from .group_commit import GroupCommitter
 from .store import Store, initialize
 
-__all__ = ["ConnectionPool", "close_connections", "commit_deferred", "get_committer", "get_store", "init_app"]
+__all__ = ["ConnectionPool", "close_connections", "commit_deferred", "get_store", "init_app"]
 
 EXTENSION = "collector_mock.connections"
 COMMITTER = "collector_mock.group_commit"
@@ -69,11 +69,6 @@ def get_store() -> Store:
     if "store" not in g:
         g.store = current_app.extensions[EXTENSION].get()
     return g.store
-
-
-def get_committer() -> GroupCommitter | None:
-    """The process's group-commit writer, or None when uploads commit on the request's connection."""
-    return current_app.extensions.get(COMMITTER)
 
 
 def _release(exc: BaseException | None = None) -> None:

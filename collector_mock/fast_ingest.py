@@ -20,10 +20,17 @@ from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .codec import ENCODING_HEADER
-from .db import COMMITTER, EXTENSION, ConnectionPool
-from .deferred_commit import DEFERRED, DeferredCommits
-from .group_commit import GroupCommitter
-from .ingest import CAPTURE_TIME_KEY, INGEST_PATH, Outcome, Store, content_type_error, ingest_body, too_large
+from .db import EXTENSION, ConnectionPool
+from .ingest import (
+    CAPTURE_TIME_KEY,
+    INGEST_PATH,
+    Outcome,
+    Store,
+    content_type_error,
+    ingest_body,
+    queued_store,
+    too_large,
+)
 from .store import PreparedReport
 
 __all__ = ["FastIngest", "internal_error", "response_parts"]
@@ -104,12 +111,9 @@ class FastIngest:
         )
 
     def _store(self) -> Store:
-        deferred: DeferredCommits | None = self.app.extensions.get(DEFERRED)
-        if deferred is not None:
-            return deferred.submit
-        committer: GroupCommitter | None = self.app.extensions.get(COMMITTER)
-        if committer is not None:
-            return committer.submit
+        queued = queued_store(self.app)
+        if queued is not None:
+            return queued
         pool: ConnectionPool = self.app.extensions[EXTENSION]
 
         def direct(prepared: PreparedReport) -> int:

@@ -30,14 +30,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
 
 from .codec import ENCODING_HEADER, DecodeError, decode, parse_encoding
-from .db import get_committer, get_store
-from .deferred_commit import DEFERRED
+from .db import COMMITTER, get_store
+from .deferred_commit import DEFERRED, DeferredCommits
 from .errors import json_error
-from .group_commit import CommitTimeout
+from .group_commit import CommitTimeout, GroupCommitter
 from .schema import error_paths, parse_report
 from .store import PreparedReport, prepare_report
 
@@ -51,6 +51,7 @@ __all__ = [
     "check_body",
     "content_type_error",
     "ingest_body",
+    "queued_store",
     "storage_failure",
     "store_for_request",
     "too_large",
@@ -64,7 +65,7 @@ INGEST_PATH = "/api/v1/report"
 CAPTURE_TIME_KEY = "testbed.capture_time"
 CONTENT_TYPES = frozenset({"application/json", "application/octet-stream"})
 
-Store = Callable[[PreparedReport], "int | None"]  # the report's id; None while its commit is deferred
+Store = Callable[[PreparedReport], int | None]  # the report's id; None while its commit is deferred
 
 
 @dataclass
@@ -202,16 +203,19 @@ def _decode(body: bytes, encoding: str, encrypted: bool, config: Mapping[str, An
     raise failure
 
 
-def store_for_request() -> Store:
-    """How this app stores a report: kept for a deferred commit, through the group-commit writer, or on the
-    request's connection."""
-    deferred = current_app.extensions.get(DEFERRED)
+def queued_store(app: Flask) -> Store | None:
+    """Where ``app`` hands a checked report when the request's own connection does not store it: kept for a
+    deferred commit (``DEFER_COMMITS``), or queued for the group-commit writer; None otherwise."""
+    deferred: DeferredCommits | None = app.extensions.get(DEFERRED)
     if deferred is not None:
         return deferred.submit
-    committer = get_committer()
-    if committer is not None:
-        return committer.submit
-    return lambda prepared: get_store().add_reports([prepared])[0]
+    committer: GroupCommitter | None = app.extensions.get(COMMITTER)
+    return committer.submit if committer is not None else None
+
+
+def store_for_request() -> Store:
+    """How this app stores a report: as ``queued_store`` says, else on the request's connection."""
+    return queued_store(current_app) or (lambda prepared: get_store().add_reports([prepared])[0])
 
 
 @bp.post("/report")

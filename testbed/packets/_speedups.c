@@ -85,6 +85,15 @@ static inline void put_be32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
+/* 0 if a METH_FASTCALL function ``who`` got ``want`` arguments, else -1 and a TypeError. */
+static int arity(const char *who, Py_ssize_t nargs, Py_ssize_t want)
+{
+    if (nargs == want)
+        return 0;
+    PyErr_Format(PyExc_TypeError, "%s takes %zd arguments, got %zd", who, want, nargs);
+    return -1;
+}
+
 /* ------------------------------------------------------------------ pcapng blocks */
 
 typedef struct {
@@ -502,10 +511,8 @@ static int plain_port(PyObject *value, char text[8])
  * quote, a None, a time out of range...): the caller then adds the line it makes itself (add_raw). */
 static PyObject *frame_log_add_flow(FrameLog *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 10) {
-        PyErr_Format(PyExc_TypeError, "add_flow takes 10 arguments, got %zd", nargs);
+    if (arity("add_flow", nargs, 10) < 0)
         return NULL;
-    }
     static const int text_args[6] = {0, 3, 5, 7, 8, 9}; /* cid, src, dst, proto, label, event */
     const char *field[6];
     Py_ssize_t length[6];
@@ -1628,10 +1635,8 @@ static PyObject *ipv4_frame_with_payload(const Ends *e, const char *who, uint32_
 static PyObject *udp_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 10) {
-        PyErr_Format(PyExc_TypeError, "udp_frame takes 10 arguments, got %zd", nargs);
+    if (arity("udp_frame", nargs, 10) < 0)
         return NULL;
-    }
     Ends e;
     unsigned long sport, dport, ttl, ip_id;
     if (read_ends(args, "udp_frame", &e) < 0 || bounded(args[4], 0xFFFF, "udp_frame", "the source port", &sport) < 0 ||
@@ -1659,10 +1664,8 @@ static PyObject *udp_frame(PyObject *module, PyObject *const *args, Py_ssize_t n
 static PyObject *icmp_echo(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 11) {
-        PyErr_Format(PyExc_TypeError, "icmp_echo takes 11 arguments, got %zd", nargs);
+    if (arity("icmp_echo", nargs, 11) < 0)
         return NULL;
-    }
     Ends e;
     unsigned long ident, seq, ttl, ip_id;
     if (read_ends(args, "icmp_echo", &e) < 0 ||
@@ -1711,10 +1714,8 @@ static double next_random(PyObject *rng)
 static PyObject *rtt_us(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError, "rtt_us expects 4 arguments, got %zd", nargs);
+    if (arity("rtt_us", nargs, 4) < 0)
         return NULL;
-    }
     PyObject *rng = args[0];
     double mu = PyFloat_AsDouble(args[1]);
     if (mu == -1.0 && PyErr_Occurred())
@@ -1777,9 +1778,9 @@ static const uint32_t SHA256_K[64] = {
     0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u,
 };
 
-/* SHA-256 (FIPS 180-4) of a message of at most 55 bytes, which pads to one block: a hello's key share is
- * the digest of a 6-byte label and its 32-byte random (tls._key_share). */
-static void sha256_one_block(const unsigned char *msg, size_t len, unsigned char digest[32])
+/* The 16 big-endian words of the one block a message of at most 55 bytes pads to, as SHA-1 and SHA-256
+ * (FIPS 180-4) pad it: the message, a 1 bit, zeros, its length in bits. */
+static void one_block_words(const unsigned char *msg, size_t len, uint32_t w[16])
 {
     unsigned char block[64] = {0};
     memcpy(block, msg, len);
@@ -1787,9 +1788,16 @@ static void sha256_one_block(const unsigned char *msg, size_t len, unsigned char
     uint64_t bits = (uint64_t)len * 8;
     for (int i = 0; i < 8; i++)
         block[63 - i] = (unsigned char)(bits >> (8 * i));
-    uint32_t w[64];
     for (int i = 0; i < 16; i++)
         w[i] = (uint32_t)be32_at(block + 4 * i);
+}
+
+/* SHA-256 (FIPS 180-4) of a message of at most 55 bytes, which pads to one block: a hello's key share is
+ * the digest of a 6-byte label and its 32-byte random (tls._key_share). */
+static void sha256_one_block(const unsigned char *msg, size_t len, unsigned char digest[32])
+{
+    uint32_t w[64];
+    one_block_words(msg, len, w);
     for (int i = 16; i < 64; i++) {
         uint32_t s0 = rotr32(w[i - 15], 7) ^ rotr32(w[i - 15], 18) ^ (w[i - 15] >> 3);
         uint32_t s1 = rotr32(w[i - 2], 17) ^ rotr32(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -1819,6 +1827,7 @@ static void sha256_one_block(const unsigned char *msg, size_t len, unsigned char
 #define TLS_SESSION_ID_AT 44 /* after the random and the session id's length byte */
 #define TLS_MAX_RECORD_BODY (16384 + 256)
 #define TLS_FULL_RECORD_BODY (16384 + 17)
+#define TLS_FINISHED_BODY 53 /* tls.FINISHED_BYTES: the client's encrypted Finished */
 
 /* A hello from its ``template`` (zeros for the random, session id and key share): ``random`` and
  * ``session`` patched in, the key share sha256(``label`` + random) at ``share_at``; written to ``out``. */
@@ -1860,12 +1869,11 @@ static void put_record_header(unsigned char *out, Py_ssize_t length)
     put_be16(out + 3, (uint32_t)length);
 }
 
-/* One application-data record (header and body) at ``out``; its size. */
-static Py_ssize_t put_application_data(unsigned char *out, const Py_buffer *block, Py_ssize_t length, uint64_t seed)
+/* One application-data record (its 5-byte header, then ``length`` bytes of body) at ``out``. */
+static void put_application_data(unsigned char *out, const Py_buffer *block, Py_ssize_t length, uint64_t seed)
 {
     put_record_header(out, length);
     memcpy(out + 5, (const unsigned char *)block->buf + tls_body_start(block->len, length, seed), (size_t)length);
-    return 5 + length;
 }
 
 /* tls.tls_application_stream_parts(length, seed) as pieces: each record's header (bytes) and body (a slice
@@ -1902,20 +1910,6 @@ static int ssize_arg(PyObject *value, Py_ssize_t *out)
     return *out == -1 && PyErr_Occurred() ? -1 : 0;
 }
 
-/* A record's seed: what tls.body_start multiplies by a 32-bit constant. Below 2**31, a stream's seed plus
- * its records' index stays below 2**32, and the product fits 64 bits. */
-static int seed_arg(PyObject *value, unsigned long long *out)
-{
-    *out = PyLong_AsUnsignedLongLong(value);
-    if (*out == (unsigned long long)-1 && PyErr_Occurred())
-        return -1;
-    if (*out >= 0x80000000ull) {
-        PyErr_SetString(PyExc_ValueError, "tls_session_sends: a seed is below 2**31");
-        return -1;
-    }
-    return 0;
-}
-
 /* tls_session_sends(client_template, client_share_at, server_template, server_share_at, block_view,
  *                   client_random, session_id, server_random, server_session_id, certificate_bytes,
  *                   certificate_seed, finished_seed, up_bytes, up_seed, down_bytes, down_seed,
@@ -1927,28 +1921,27 @@ static int seed_arg(PyObject *value, unsigned long long *out)
 static PyObject *tls_session_sends(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 18) {
-        PyErr_Format(PyExc_TypeError, "tls_session_sends expects 18 arguments, got %zd", nargs);
+    if (arity("tls_session_sends", nargs, 18) < 0)
         return NULL;
-    }
     Py_buffer client = {0}, server = {0}, block = {0}, c_random = {0}, c_session = {0}, s_random = {0}, s_session = {0};
     PyObject *result = NULL, *hello = NULL, *flight = NULL, *finished = NULL, *up = NULL, *down = NULL;
-    Py_ssize_t client_share_at, server_share_at, certificate, up_bytes, down_bytes;
-    unsigned long long seeds[4]; /* certificate, finished, up, down */
-    long long server_delay, response_delay;
+    Py_ssize_t client_share_at, server_share_at, certificate, up_bytes, down_bytes, server_delay, response_delay;
+    /* Seeds (certificate, finished, up, down) below 2**31: a stream's seed plus its records' index stays
+     * below 2**32, and what tls_body_start multiplies it by is 32 bits, so the product fits 64. */
+    unsigned long seeds[4];
+    const int seed_at[4] = {10, 11, 13, 15};
     if (PyObject_GetBuffer(args[0], &client, PyBUF_SIMPLE) < 0 || PyObject_GetBuffer(args[2], &server, PyBUF_SIMPLE) < 0 ||
         PyObject_GetBuffer(args[4], &block, PyBUF_SIMPLE) < 0 || PyObject_GetBuffer(args[5], &c_random, PyBUF_SIMPLE) < 0 ||
         PyObject_GetBuffer(args[6], &c_session, PyBUF_SIMPLE) < 0 ||
         PyObject_GetBuffer(args[7], &s_random, PyBUF_SIMPLE) < 0 ||
         PyObject_GetBuffer(args[8], &s_session, PyBUF_SIMPLE) < 0 || ssize_arg(args[1], &client_share_at) < 0 ||
         ssize_arg(args[3], &server_share_at) < 0 || ssize_arg(args[9], &certificate) < 0 ||
-        seed_arg(args[10], &seeds[0]) < 0 || seed_arg(args[11], &seeds[1]) < 0 || ssize_arg(args[12], &up_bytes) < 0 ||
-        seed_arg(args[13], &seeds[2]) < 0 || ssize_arg(args[14], &down_bytes) < 0 || seed_arg(args[15], &seeds[3]) < 0)
+        ssize_arg(args[12], &up_bytes) < 0 || ssize_arg(args[14], &down_bytes) < 0 ||
+        ssize_arg(args[16], &server_delay) < 0 || ssize_arg(args[17], &response_delay) < 0)
         goto done;
-    server_delay = PyLong_AsLongLong(args[16]);
-    response_delay = server_delay == -1 && PyErr_Occurred() ? -1 : PyLong_AsLongLong(args[17]);
-    if (response_delay == -1 && PyErr_Occurred())
-        goto done;
+    for (int i = 0; i < 4; i++)
+        if (bounded(args[seed_at[i]], 0x7FFFFFFFul, "tls_session_sends", "a seed", &seeds[i]) < 0)
+            goto done;
     if (certificate < 1 || certificate > TLS_MAX_RECORD_BODY || up_bytes < 1 || down_bytes < 1 ||
         block.len < TLS_MAX_RECORD_BODY) {
         PyErr_SetString(PyExc_ValueError, "tls_session_sends: a record body has 1..16640 bytes, a stream at least "
@@ -1961,7 +1954,7 @@ static PyObject *tls_session_sends(PyObject *module, PyObject *const *args, Py_s
     }
     hello = PyBytes_FromStringAndSize(NULL, client.len);
     flight = PyBytes_FromStringAndSize(NULL, server.len + 6 + 5 + certificate);
-    finished = PyBytes_FromStringAndSize(NULL, 6 + 5 + 53);
+    finished = PyBytes_FromStringAndSize(NULL, 6 + 5 + TLS_FINISHED_BODY);
     if (hello == NULL || flight == NULL || finished == NULL ||
         put_hello((unsigned char *)PyBytes_AS_STRING(hello), &client, client_share_at, "client", &c_random,
                   &c_session, "client") < 0 ||
@@ -1973,12 +1966,12 @@ static PyObject *tls_session_sends(PyObject *module, PyObject *const *args, Py_s
     put_application_data(p + 6, &block, certificate, seeds[0]);
     p = (unsigned char *)PyBytes_AS_STRING(finished);
     memcpy(p, TLS_CHANGE_CIPHER_SPEC, 6);
-    put_application_data(p + 6, &block, 53, seeds[1]);
+    put_application_data(p + 6, &block, TLS_FINISHED_BODY, seeds[1]);
     up = stream_pieces(args[4], block.len, up_bytes, seeds[2]);
     down = up == NULL ? NULL : stream_pieces(args[4], block.len, down_bytes, seeds[3]);
     if (down == NULL)
         goto done;
-    result = Py_BuildValue("[(OOi)(OOL)(OOi)(OOi)(OOL)]", Py_True, hello, 0, Py_False, flight, server_delay, Py_True,
+    result = Py_BuildValue("[(OOi)(OOn)(OOi)(OOi)(OOn)]", Py_True, hello, 0, Py_False, flight, server_delay, Py_True,
                            finished, 0, Py_True, up, 0, Py_False, down, response_delay);
 done:
     Py_XDECREF(hello);
@@ -2004,15 +1997,8 @@ static inline uint32_t rotl32(uint32_t x, int n)
  * round: the loop form with its branch per round took 350 ns here, this 106 ns. */
 static void sha1_one_block(const unsigned char *msg, size_t len, unsigned char digest[20])
 {
-    unsigned char block[64] = {0};
-    memcpy(block, msg, len);
-    block[len] = 0x80;
-    uint64_t bits = (uint64_t)len * 8;
-    for (int i = 0; i < 8; i++)
-        block[63 - i] = (unsigned char)(bits >> (8 * i));
     uint32_t w[16];
-    for (int i = 0; i < 16; i++)
-        w[i] = be32_at(block + 4 * i);
+    one_block_words(msg, len, w);
     uint32_t a = 0x67452301u, b = 0xEFCDAB89u, c = 0x98BADCFEu, d = 0x10325476u, e = 0xC3D2E1F0u, t;
     /* The message schedule kept as a ring of 16 words; round i uses word i. */
 #define SHA1_W(i) ((i) < 16 ? w[(i)] : (w[(i) & 15] = rotl32(w[((i) + 13) & 15] ^ w[((i) + 8) & 15] ^ \
@@ -2069,10 +2055,8 @@ static int ipv4_address(PyObject *text, const char *what, unsigned char out[4])
 static PyObject *community_id(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 6) {
-        PyErr_Format(PyExc_TypeError, "community_id takes 6 arguments, got %zd", nargs);
+    if (arity("community_id", nargs, 6) < 0)
         return NULL;
-    }
     unsigned long proto, sport, dport, seed;
     unsigned char a[4], b[4];
     if (bounded(args[0], 0xFF, "community_id", "the protocol", &proto) < 0 ||

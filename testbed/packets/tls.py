@@ -220,7 +220,7 @@ def tls_application_stream_parts(length: int, seed: int = 0) -> list[bytes | mem
 
 
 SEED_LIMIT = 2**31  # tls_session_sends's seeds are below this (the compiled path multiplies them in 64 bits)
-_BLOCK_PIECES = memoryview(BLOCK)  # what the compiled path slices the streams' bodies from
+FINISHED_BYTES = 53  # the client's encrypted Finished: a SHA-256 verify_data, its header, type and tag
 
 
 def tls_session_sends(
@@ -254,7 +254,7 @@ def tls_session_sends(
         client, client_share_at = _client_hello_template(sni, len(session_id))
         server, server_share_at = _server_hello_template(len(server_session_id))
         return native.tls_session_sends(
-            client, client_share_at, server, server_share_at, _BLOCK_PIECES, client_random, session_id,
+            client, client_share_at, server, server_share_at, _BLOCK_VIEW, client_random, session_id,
             server_random, server_session_id, certificate_bytes, seeds[0], seeds[1], up_bytes, seeds[2],
             down_bytes, seeds[3], server_delay_us, response_delay_us,
         )  # fmt: skip
@@ -264,7 +264,7 @@ def tls_session_sends(
         (True, tls_client_hello(sni, client_random, session_id), 0),
         (False, tls_server_hello(server_random, server_session_id) + tls_change_cipher_spec()
          + tls_application_data(certificate_bytes, seeds[0]), server_delay_us),
-        (True, tls_change_cipher_spec() + tls_application_data(53, seeds[1]), 0),
+        (True, tls_change_cipher_spec() + tls_application_data(FINISHED_BYTES, seeds[1]), 0),
         (True, tls_application_stream_parts(up_bytes, seeds[2]), 0),
         (False, tls_application_stream_parts(down_bytes, seeds[3]), response_delay_us),
     ]  # fmt: skip

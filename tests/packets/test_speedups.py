@@ -23,6 +23,7 @@ from testbed.packets import (
     TcpSession,
     speedups,
     tcp_connection,
+    tls,
     tls_application_stream,
     tls_application_stream_parts,
     tls_server_hello,
@@ -629,6 +630,12 @@ def test_bad_tls_sessions_are_refused_both_ways(native: ModuleType) -> None:
                 speedups.native = native
     with pytest.raises(ValueError, match="never negative"):
         tls_session_sends(*good, response_delay_us=-1)
+    # The compiled call checks its seeds itself too: above 2**31 its 64-bit product would wrap.
+    hello, share_at = tls._client_hello_template("a.b", 0)
+    server, server_share_at = tls._server_hello_template(0)
+    with pytest.raises(ValueError, match=r"a seed must be in 0\.\.2147483647"):
+        native.tls_session_sends(hello, share_at, server, server_share_at, memoryview(tls.BLOCK), bytes(32), b"",
+                                 bytes(32), b"", 3000, 1, 2, 500, 2**31, 9000, 4, 1500, 0)
 
 
 # ------------------------------------------------------------------ a whole run

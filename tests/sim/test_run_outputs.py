@@ -225,7 +225,8 @@ def test_a_window_is_written_only_once_its_reports_are_committed(tmp_path, monke
     windows_with_reports = []
 
     def submitted(self, report):
-        collectors.append(self) if self not in collectors else None
+        if self not in collectors:
+            collectors.append(self)
         return submit(self, report)
 
     def pending() -> int:
